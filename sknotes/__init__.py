@@ -1,0 +1,11 @@
+"""sknotes: the deep-learning lecture notes as fast, scikit-learn-compatible estimators.
+
+Every estimator is a thin scikit-learn front end over one small NumPy backprop
+core (:mod:`sknotes.nn`) and one training loop.
+"""
+
+from ._linear import LinearRegressorGD, SoftmaxClassifier
+
+__version__ = "0.1.0"
+
+__all__ = ["LinearRegressorGD", "SoftmaxClassifier", "__version__"]

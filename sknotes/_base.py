@@ -1,0 +1,511 @@
+"""The shared scikit-learn front end.
+
+Every estimator is a :class:`~sknotes.nn.Network` (hidden layers or none, an
+output activation and a loss) trained by :func:`sknotes._training.train`.
+:class:`BaseNetworkEstimator` does what they all share: parameter and data
+validation, sample and class weights, the early-stopping split, starting,
+continuing or resuming training, and the fitted attributes. The subclasses
+only say which network they are (:meth:`_build_network`), how targets are
+encoded and how the flat parameters map to their public attributes.
+"""
+
+import copy
+import warnings
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._training import TrainingState, train
+from .nn import LOSSES, OPTIMIZERS
+
+_DTYPES = (np.float64, np.float32)
+
+
+def _has_stochastic_solver(estimator):
+    """``partial_fit`` exists only for the epoch-wise solvers (as in scikit-learn's MLP)."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            "partial_fit is not available with solver='lbfgs', which minimises the full-batch objective; "
+            "set solver='sgd' or solver='adam'."
+        )
+    return True
+
+
+class BaseNetworkEstimator(BaseEstimator):
+    """Base class of all sknotes estimators (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # ---- what a subclass provides -------------------------------------------------------
+
+    def _build_network(self, n_features, n_outputs):
+        """The :class:`~sknotes.nn.Network` this estimator is."""
+        raise NotImplementedError
+
+    def _loss_name(self):
+        """Key of :data:`~sknotes.nn.LOSSES` for the current parameters."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y, first_call, incremental, classes):
+        """Check ``y`` and return it as an array of shape (n_samples, n_outputs) (sets ``classes_`` etc.)."""
+        raise NotImplementedError
+
+    def _set_params_from_theta(self, network, theta):
+        """Store the flat parameters as the public fitted attributes."""
+        raise NotImplementedError
+
+    def _get_theta(self, network):
+        """The flat parameter vector of the fitted attributes."""
+        raise NotImplementedError
+
+    def _validation_score(self, network, theta, X, Y, sample_weight):
+        """Score (higher is better) on the early-stopping validation split."""
+        raise NotImplementedError
+
+    def _n_outputs(self):
+        """Number of network outputs of the fitted estimator."""
+        raise NotImplementedError
+
+    def _class_weights(self, Y, sample_weight, incremental):
+        """Fold class weights into the sample weights (classifiers); ``None`` means uniform."""
+        return sample_weight
+
+    def _stratify(self, Y):
+        """Labels to stratify the early-stopping split by (classifiers), or ``None``."""
+        return None
+
+    # ---- fitting ------------------------------------------------------------------------
+
+    def _more_validate_params(self, incremental):
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False.")
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        """Shared body of ``fit`` and ``partial_fit``: on any error the estimator is left as it was."""
+        self._more_validate_params(incremental)
+        snapshot = dict(self.__dict__)
+        try:
+            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+        fitted = hasattr(self, "_training_state")
+        first_call = not fitted or not (incremental or self.warm_start)
+        X, y = self._validate_fit_data(X, y, reset=first_call)
+        Y = self._encode_targets(y, first_call, incremental, classes).astype(X.dtype, copy=False)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        sample_weight = self._class_weights(Y, sample_weight, incremental)
+
+        network = self._build_network(X.shape[1], Y.shape[1])
+        if first_call:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            state = TrainingState(rng=np.random.RandomState(seed))
+            theta = network.init_params(state.rng, dtype=X.dtype)
+        else:
+            state = copy.deepcopy(self._training_state)
+            theta = self._get_theta(network).astype(X.dtype, copy=False)
+        if not incremental:
+            state.reset_stopping()
+        if self.solver == "lbfgs":
+            state.optimizer = None
+        elif incremental and isinstance(state.optimizer, OPTIMIZERS[self.solver]):
+            self._configure_optimizer(state.optimizer)
+        else:
+            state.optimizer = self._configure_optimizer(None)
+
+        validation_score = None
+        if self.early_stopping and not incremental and self.solver != "lbfgs":
+            X, X_val, Y, Y_val, sample_weight, sw_val = self._split(X, Y, sample_weight, state.rng)
+            validation_score = partial(self._validation_score, network, X=X_val, Y=Y_val, sample_weight=sw_val)
+
+        result = train(
+            partial(self._objective, network),
+            theta,
+            state,
+            X,
+            Y,
+            sample_weight,
+            solver=self.solver,
+            batch_size=self.batch_size,
+            max_iter=1 if incremental else self.max_iter,
+            tol=None if incremental else self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            shuffle=self.shuffle,
+            validation_score=validation_score,
+            verbose=bool(self.verbose),
+        )
+        self._set_params_from_theta(network, result.theta)
+        self._training_state = result.state
+        self.n_iter_ = result.state.n_iter
+        self.loss_curve_ = list(result.state.loss_curve)
+        self.best_loss_ = result.state.best_loss
+        ran_validation = validation_score is not None
+        self.validation_scores_ = list(result.state.validation_scores) if ran_validation else None
+        self.best_validation_score_ = result.state.best_validation_score if ran_validation else None
+        if not (incremental or result.converged or result.interrupted):
+            what = "iterations" if self.solver == "lbfgs" else "epochs"
+            warnings.warn(
+                f"{type(self).__name__}: max_iter={self.max_iter} {what} reached and the optimization has not "
+                f"converged yet (tol={self.tol}). Increase max_iter, or scale the inputs.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _validate_fit_data(self, X, y, reset):
+        return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True)
+
+    def _configure_optimizer(self, optimizer):
+        """Create the optimizer of ``self.solver``, or update an existing one's hyperparameters."""
+        if self.solver == "sgd":
+            hyper = {"learning_rate": self.learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
+        else:
+            hyper = {"learning_rate": self.learning_rate, "beta_1": self.beta_1, "beta_2": self.beta_2}
+            hyper["epsilon"] = self.epsilon
+        if optimizer is None:
+            return OPTIMIZERS[self.solver](**hyper)
+        for name, value in hyper.items():
+            setattr(optimizer, name, value)
+        return optimizer
+
+    def _loss_function(self):
+        loss = LOSSES[self._loss_name()].function
+        return partial(loss, delta=self.delta) if self._loss_name() == "huber" else loss
+
+    def _objective(self, network, theta, X, Y, sample_weight, rng):
+        """J(theta) and its gradient on a batch: weighted mean loss + (lambda / 2) sum ||W||^2."""
+        return network.objective(theta, X, Y, self._loss_function(), sample_weight, self.weight_decay, rng)
+
+    def _split(self, X, Y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""
+        sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
+        X, X_val, Y, Y_val, sw, sw_val = train_test_split(
+            X, Y, sw, test_size=self.validation_fraction, random_state=rng, stratify=self._stratify(Y)
+        )
+        return X, X_val, Y, Y_val, (None if sample_weight is None else sw), sw_val
+
+    # ---- prediction ---------------------------------------------------------------------
+
+    def _forward(self, X):
+        """Validated ``X`` through the fitted network: raw outputs, shape (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=_DTYPES)
+        network = self._build_network(self.n_features_in_, self._n_outputs())
+        theta = self._get_theta(network).astype(X.dtype, copy=False)
+        return network.forward(theta, X)[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
+    """Regression front end: float targets, one network output per target, R^2 for early stopping."""
+
+    _parameter_constraints: dict = {
+        **BaseNetworkEstimator._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "delta": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _loss_name(self):
+        return self.loss
+
+    def _validate_fit_data(self, X, y, reset):
+        return validate_data(
+            self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True, y_numeric=True
+        )
+
+    def _encode_targets(self, y, first_call, incremental, classes):
+        if first_call:
+            self._y_1d = y.ndim == 1
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not first_call and Y.shape[1] != self._n_outputs():
+            raise ValueError(
+                f"y has {Y.shape[1]} targets, but {type(self).__name__} was fitted with {self._n_outputs()}."
+            )
+        return Y
+
+    def _validation_score(self, network, theta, X, Y, sample_weight):
+        return r2_score(Y, network.forward(theta, X)[0], sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 stays float32, anything else becomes float64.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``s_i`` of the samples in the objective.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_has_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of the 'sgd' or 'adam' solver over the given rows.
+
+        The first call initialises the model; later calls continue from it.
+        The optimizer's state (momentum, Adam moments, step count) carries over
+        between calls and through pickling; a changed ``learning_rate`` takes
+        effect at the next call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The network's output, in the dtype of ``X`` (float32 or float64).
+        """
+        Z = self._forward(X)
+        return Z.ravel() if self._y_1d else Z
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
+    """Classification front end: labels to indicator targets, class weights, probabilities.
+
+    The network's raw outputs ``Z`` are class scores. With a softmax output
+    there is one score per class (also for two classes); with a sigmoid output
+    there is a single score for two classes, or one per label for a
+    multilabel indicator ``y``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetworkEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def _validate_fit_data(self, X, y, reset):
+        return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES)
+
+    def _encode_targets(self, y, first_call, incremental, classes):
+        check_classification_targets(y)
+        if incremental:
+            _check_partial_fit_first_call(self, classes)
+        elif first_call:
+            self.classes_ = unique_labels(y)
+        if first_call:
+            if self.classes_.shape[0] < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data "
+                    f"contains only one class: {self.classes_[0]!r}."
+                )
+        index = np.searchsorted(self.classes_, y)
+        unseen = (index >= self.classes_.shape[0]) | (self.classes_[np.minimum(index, self.classes_.shape[0] - 1)] != y)
+        if unseen.any():
+            raise ValueError(
+                f"y contains labels {np.unique(y[unseen]).tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()} (set at the first call to fit or partial_fit)."
+            )
+        Y = np.zeros((y.shape[0], self.classes_.shape[0]))
+        Y[np.arange(y.shape[0]), index] = 1
+        return Y
+
+    def _class_weights(self, Y, sample_weight, incremental):
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: the class frequencies of the "
+                    "whole data are unknown. Pass class_weight as a dict, or use fit."
+                )
+            index = Y.argmax(axis=1)
+            weights = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[index])
+            per_sample = weights[index].astype(Y.dtype)
+            sample_weight = per_sample if sample_weight is None else sample_weight * per_sample
+        if not incremental and sample_weight is not None:
+            weight_per_class = sample_weight @ Y
+            if np.count_nonzero(weight_per_class > 0) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes with positive weight, but "
+                    f"only class {self.classes_[weight_per_class.argmax()]!r} has any."
+                )
+        return sample_weight
+
+    def _stratify(self, Y):
+        return Y.argmax(axis=1)
+
+    def _loss_name(self):
+        return "categorical_crossentropy"
+
+    def _validation_score(self, network, theta, X, Y, sample_weight):
+        Z = network.forward(theta, X)[0]
+        return accuracy_score(Y.argmax(axis=1), Z.argmax(axis=1), sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 stays float32, anything else becomes float64.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (any type), or a label indicator matrix where multilabel
+            classification is supported.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the objective (multiplied by
+            the class weights).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_has_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of the 'sgd' or 'adam' solver over the given rows.
+
+        The first call initialises the model and must list all the classes;
+        later calls continue from it. The optimizer's state (momentum, Adam
+        moments, step count) carries over between calls and through pickling; a
+        changed ``learning_rate`` takes effect at the next call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, optional afterwards.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def decision_function(self, X):
+        """Class scores: the network's raw outputs (logits).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the log-odds of ``classes_[1]`` against
+            ``classes_[0]`` (positive means ``classes_[1]``), as scikit-learn's
+            binary classifiers return; otherwise one logit per class.
+        """
+        Z = self._forward(X)
+        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+
+    def predict(self, X):
+        """Predict class labels: the class with the highest score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        scores = self._forward(X)
+        return self.classes_[scores.argmax(axis=1)]
+
+    def predict_proba(self, X):
+        """Class probabilities, ``softmax(Z)`` computed stably (max-shifted).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        return softmax(self._forward(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, computed as ``log_softmax(Z)`` (finite even where a probability underflows).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._forward(X), axis=1)

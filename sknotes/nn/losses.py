@@ -1,0 +1,126 @@
+"""The cost functions of the notes, on raw network outputs.
+
+Each loss is a pure function ``loss(Y, Z, **params) -> (per_sample, dZ)`` of
+the targets ``Y`` and the *raw* output scores ``Z`` (both of shape
+``(n_samples, n_outputs)``). It returns the loss of every sample, summed over
+outputs, and its gradient with respect to ``Z``. A loss is paired with the
+output activation it is written for (:data:`LOSSES`), and the two are fused:
+the cross-entropies are computed from logits with ``log_softmax`` /
+``logaddexp``, never as ``log`` of a probability, so they cannot overflow or
+return NaN, and their gradients are simply ``prediction - target``.
+
+:func:`weighted_loss` turns per-sample values into the weighted mean that the
+objective uses, ``sum_i s_i l_i / sum_i s_i``, and scales the gradient to match.
+
+========================  ======================  ===================================
+name                      output activation       per-sample loss, r = z - y
+========================  ======================  ===================================
+squared_error             identity                1/2 r^2
+absolute_error            identity                abs(r)
+huber                     identity                1/2 r^2 if abs(r) <= delta,
+                                                  else delta (abs(r) - delta / 2)
+binary_crossentropy       sigmoid                 -y log p - (1 - y) log(1 - p),
+                                                  p = sigmoid(z)
+categorical_crossentropy  softmax                 -sum_k y_k log p_k, p = softmax(z)
+hinge                     identity                max(0, 1 - t z), t = 2 y - 1
+========================  ======================  ===================================
+"""
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+from scipy.special import expit, log_softmax
+
+
+class Loss(NamedTuple):
+    """A loss function and the output activation it is paired with."""
+
+    function: Callable
+    out_activation: str
+
+
+def squared_error(Y, Z):
+    """1/2 (z - y)^2 per output; gradient z - y."""
+    R = Z - Y
+    return 0.5 * np.einsum("ij,ij->i", R, R), R
+
+
+def absolute_error(Y, Z):
+    """abs(z - y) per output; (sub)gradient sign(z - y)."""
+    R = Z - Y
+    return np.abs(R).sum(axis=1), np.sign(R)
+
+
+def huber(Y, Z, delta=1.0):
+    """Quadratic within ``delta`` of the target, linear beyond; gradient clip(z - y, -delta, delta)."""
+    R = Z - Y
+    absR = np.abs(R)
+    quadratic = absR <= delta
+    per_output = np.where(quadratic, 0.5 * R * R, delta * (absR - 0.5 * delta))
+    return per_output.sum(axis=1), np.clip(R, -delta, delta)
+
+
+def binary_crossentropy(Y, Z):
+    """Cross-entropy of sigmoid(z) against y in [0, 1]; gradient sigmoid(z) - y.
+
+    -y log(sigmoid(z)) - (1 - y) log(1 - sigmoid(z)) = log(1 + exp(z)) - y z,
+    computed with ``logaddexp`` so large ``abs(z)`` neither overflows nor loses
+    the loss to rounding.
+    """
+    per_output = np.logaddexp(0, Z) - Y * Z
+    return per_output.sum(axis=1), expit(Z) - Y
+
+
+def categorical_crossentropy(Y, Z):
+    """Cross-entropy of softmax(z) against one-hot (or soft) rows y; gradient softmax(z) - y."""
+    log_p = log_softmax(Z, axis=1)
+    return -np.einsum("ij,ij->i", Y, log_p), np.exp(log_p) - Y
+
+
+def hinge(Y, Z):
+    """max(0, 1 - t z) with t = 2 y - 1 in {-1, +1}; subgradient -t where t z < 1, else 0."""
+    T = 2 * Y - 1
+    margin = 1 - T * Z
+    active = margin > 0
+    return np.where(active, margin, 0).sum(axis=1), np.where(active, -T, 0).astype(Z.dtype)
+
+
+#: Registry of losses by name, each with the output activation it is fused with.
+LOSSES = {
+    "squared_error": Loss(squared_error, "identity"),
+    "absolute_error": Loss(absolute_error, "identity"),
+    "huber": Loss(huber, "identity"),
+    "binary_crossentropy": Loss(binary_crossentropy, "sigmoid"),
+    "categorical_crossentropy": Loss(categorical_crossentropy, "softmax"),
+    "hinge": Loss(hinge, "identity"),
+}
+
+
+def weighted_loss(loss, Y, Z, sample_weight=None):
+    """Weighted mean loss and its gradient with respect to the raw outputs.
+
+    Parameters
+    ----------
+    loss : callable
+        A loss function from :data:`LOSSES` (parameters such as ``delta``
+        already bound, e.g. with ``functools.partial``).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets (one-hot or 0/1 indicators for the classification losses).
+    Z : ndarray of shape (n_samples, n_outputs)
+        Raw network outputs (before the output activation).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative weights ``s_i``; ``None`` means all ones.
+
+    Returns
+    -------
+    value : float
+        ``sum_i s_i l_i / sum_i s_i``.
+    dZ : ndarray of shape (n_samples, n_outputs)
+        Its gradient: ``s_i / sum_j s_j * dl_i/dz_i`` for every row.
+    """
+    per_sample, dZ = loss(Y, Z)
+    if sample_weight is None:
+        scale = 1.0 / Z.shape[0]
+        return float(per_sample.sum()) * scale, dZ * Z.dtype.type(scale)
+    w = sample_weight / sample_weight.sum()
+    return float(w @ per_sample), dZ * w[:, None].astype(Z.dtype, copy=False)

@@ -1,0 +1,195 @@
+"""A feed-forward network: a stack of Dense layers with activations.
+
+The network is the recurrence of the notes,
+
+    A_0 = X,    A_l = f(A_{l-1} W_l + b_l)  (hidden layers),    Z = A_{L-1} W_L + b_L,
+
+where the raw output ``Z`` goes to a loss that is fused with the output
+activation (see :mod:`sknotes.nn.losses`). With no hidden layer it is a linear
+model: linear regression, or softmax/logistic regression.
+
+All parameters live in one flat vector ``theta``; :meth:`Network.unpack`
+returns per-layer ``(W, b)`` views into it. The objective is
+
+    J(theta) = sum_i s_i l(y_i, z_i) / sum_i s_i + (lambda / 2) sum_l ||W_l||_F^2,
+
+and :meth:`Network.objective` returns ``J`` and ``dJ/dtheta`` by
+back-propagation (the chain rule, layer by layer, from the output down).
+"""
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .layers import Dense, Dropout
+from .losses import weighted_loss
+
+
+class Network:
+    """Stack of Dense layers: hidden ones share one activation, the last one is linear.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``(n_features, *hidden_layer_sizes, n_outputs)``.
+    activation : str, default="relu"
+        Hidden-layer activation, a key of :data:`~sknotes.nn.activations.ACTIVATIONS`.
+    out_activation : str, default="identity"
+        Activation turning raw outputs into predictions (``"identity"``,
+        ``"sigmoid"`` or ``"softmax"``); the loss is fused with it, so it is only
+        applied by :meth:`predict`.
+    dropout : float, default=0.0
+        Inverted-dropout rate on hidden-layer outputs, applied only when a
+        random generator is passed to :meth:`forward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknotes.nn import Network, LOSSES, check_gradient
+    >>> rng = np.random.RandomState(0)
+    >>> net = Network([3, 5, 2], activation="tanh", out_activation="softmax")
+    >>> theta = net.init_params(rng)
+    >>> X, Y = rng.normal(size=(4, 3)), np.eye(2)[[0, 1, 1, 0]]
+    >>> J, grad = net.objective(theta, X, Y, LOSSES["categorical_crossentropy"].function,
+    ...                         weight_decay=0.1)
+    >>> theta.shape == grad.shape == (net.n_params,)
+    True
+    >>> check_gradient(lambda t: net.objective(t, X, Y, LOSSES["categorical_crossentropy"].function,
+    ...                                        weight_decay=0.1), theta) < 1e-6
+    True
+    """
+
+    def __init__(self, layer_sizes, activation="relu", out_activation="identity", dropout=0.0):
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        self.activation = activation
+        self.out_activation = out_activation
+        self.dropout = dropout
+        self.layers = [Dense(n_in, n_out) for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
+        self._act = ACTIVATIONS[activation]
+        self._dropout = Dropout(dropout) if dropout > 0 else None
+
+    @property
+    def n_params(self):
+        """Total number of parameters (weights and biases)."""
+        return sum(layer.n_params for layer in self.layers)
+
+    def unpack(self, theta):
+        """Split a flat vector into per-layer ``(W, b)`` views (no copy)."""
+        params, start = [], 0
+        for layer in self.layers:
+            stop = start + layer.n_in * layer.n_out
+            W = theta[start:stop].reshape(layer.n_in, layer.n_out)
+            b = theta[stop : stop + layer.n_out]
+            params.append((W, b))
+            start = stop + layer.n_out
+        return params
+
+    def pack(self, params, dtype=None):
+        """Concatenate per-layer ``(W, b)`` arrays into a new flat vector."""
+        return np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params]).astype(dtype, copy=False)
+
+    def init_params(self, rng, dtype=np.float64):
+        """Initial parameters, drawn in float64 from ``rng`` then cast to ``dtype``.
+
+        A network with hidden layers starts from random weights (He for ReLU,
+        Glorot otherwise, see :meth:`Dense.init`) so that hidden units differ.
+        A network without hidden layers is convex, so it starts from zero: the
+        optimum does not depend on the start, and from zero gradient descent
+        reaches the minimum-norm solution when the data do not pin it down.
+        """
+        if len(self.layers) == 1:
+            return np.zeros(self.n_params, dtype=dtype)
+        params = []
+        for k, layer in enumerate(self.layers):
+            hidden = k < len(self.layers) - 1
+            params.append(layer.init(rng, self.activation if hidden else self.out_activation))
+        return self.pack(params, dtype)
+
+    def forward(self, theta, X, rng=None):
+        """Raw outputs ``Z`` and the cache that :meth:`backward` needs.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        rng : numpy.random.RandomState, default=None
+            Source of the dropout masks; without it no dropout is applied
+            (prediction mode).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_outputs)
+        cache : list of (layer input, activation output, dropout mask)
+        """
+        params = self.unpack(theta)
+        cache, A_in = [], X
+        for W, b in params[:-1]:
+            A = self._act.forward(Dense.forward(A_in, W, b))
+            mask = None
+            if self._dropout is not None and rng is not None:
+                A_in, mask = self._dropout.forward(A, rng)
+            else:
+                A_in = A
+            cache.append((A, mask))
+        W, b = params[-1]
+        return Dense.forward(A_in, W, b), (X, cache)
+
+    def backward(self, theta, cache, dZ, grad):
+        """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``."""
+        X, hidden = cache
+        params, grads = self.unpack(theta), self.unpack(grad)
+        inputs = [X] + [A if mask is None else A * mask for A, mask in hidden]
+        for k in range(len(params) - 1, -1, -1):
+            W, _ = params[k]
+            gW, gb = grads[k]
+            dA = Dense.backward(inputs[k], W, dZ, gW, gb, need_dX=k > 0)
+            if k > 0:
+                A, mask = hidden[k - 1]
+                if mask is not None:
+                    dA = Dropout.backward(dA, mask)
+                dZ = self._act.backward(A, dA)
+        return grad
+
+    def l2_penalty(self, theta, weight_decay, grad=None):
+        """``(lambda / 2) sum_l ||W_l||_F^2``; adds ``lambda W_l`` to ``grad`` when given. Biases are not decayed."""
+        if weight_decay == 0:
+            return 0.0
+        penalty = 0.0
+        grads = self.unpack(grad) if grad is not None else [None] * len(self.layers)
+        for (W, _), g in zip(self.unpack(theta), grads):
+            w = W.ravel()
+            penalty += float(w @ w)
+            if g is not None:
+                gW = g[0]
+                gW += W.dtype.type(weight_decay) * W
+        return 0.5 * weight_decay * penalty
+
+    def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None):
+        """The objective ``J(theta)`` on a batch and its gradient.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+        loss : callable
+            A loss from :data:`~sknotes.nn.losses.LOSSES` (parameters bound).
+        sample_weight : ndarray of shape (n_samples,), default=None
+        weight_decay : float, default=0.0
+            The L2 coefficient ``lambda``.
+        rng : numpy.random.RandomState, default=None
+            Dropout masks come from it; ``None`` disables dropout.
+
+        Returns
+        -------
+        J : float
+        grad : ndarray of shape (n_params,), same dtype as ``theta``
+        """
+        Z, cache = self.forward(theta, X, rng)
+        J, dZ = weighted_loss(loss, Y, Z, sample_weight)
+        grad = self.backward(theta, cache, dZ, np.empty_like(theta))
+        return J + self.l2_penalty(theta, weight_decay, grad), grad
+
+    def predict(self, theta, X):
+        """Network outputs after the output activation (no dropout)."""
+        Z, _ = self.forward(theta, X)
+        return ACTIVATIONS[self.out_activation].forward(Z)

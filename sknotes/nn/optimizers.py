@@ -1,0 +1,111 @@
+"""Gradient-based update rules, from the simplest to the most elaborate.
+
+An optimizer is a small object: the constructor takes hyperparameters only,
+and ``step(params, grad)`` updates the flat parameter array ``params`` in
+place from the gradient ``grad`` of the objective. State (velocities, moment
+estimates, the step count) is created on the first step, kept on the object
+and pickles with it, so training can resume exactly where it stopped.
+``learning_rate`` is a plain attribute and may be changed between steps.
+"""
+
+import numpy as np
+
+
+class SGD:
+    """(Mini-batch) gradient descent, optionally with momentum or Nesterov momentum.
+
+    Plain: ``theta <- theta - eta g``. With momentum ``mu``, a velocity
+    accumulates past steps, ``v <- mu v - eta g`` and ``theta <- theta + v``;
+    Nesterov's variant applies the velocity before the gradient step,
+    ``theta <- theta + mu v - eta g``. Weight decay needs nothing extra: it is
+    part of ``g`` (``lambda W``), which gives the notes' ``(1 - eta lambda) W``
+    shrinkage.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size ``eta``.
+    momentum : float in [0, 1), default=0.0
+    nesterov : bool, default=False
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.array([1.0, -2.0])
+    >>> SGD(learning_rate=0.1).step(theta, np.array([1.0, 1.0]))
+    >>> theta
+    array([ 0.9, -2.1])
+    """
+
+    def __init__(self, learning_rate, momentum=0.0, nesterov=False):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocity = None
+        self.t = 0
+
+    def step(self, params, grad):
+        """Update ``params`` in place."""
+        self.t += 1
+        lr = params.dtype.type(self.learning_rate)
+        if self.momentum == 0:
+            params -= lr * grad
+            return
+        if self.velocity is None:
+            self.velocity = np.zeros_like(params)
+        mu = params.dtype.type(self.momentum)
+        self.velocity *= mu
+        self.velocity -= lr * grad
+        if self.nesterov:
+            params += mu * self.velocity - lr * grad
+        else:
+            params += self.velocity
+
+
+class Adam:
+    """Adam: steps scaled by running estimates of the gradient's first and second moments.
+
+    ``m <- beta_1 m + (1 - beta_1) g``, ``v <- beta_2 v + (1 - beta_2) g^2``,
+    ``theta <- theta - eta_t m / (sqrt(v) + epsilon)`` with the bias-corrected
+    step ``eta_t = eta sqrt(1 - beta_2^t) / (1 - beta_1^t)`` (Kingma & Ba, 2014).
+
+    Parameters
+    ----------
+    learning_rate : float
+    beta_1 : float in [0, 1), default=0.9
+    beta_2 : float in [0, 1), default=0.999
+    epsilon : float > 0, default=1e-8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.zeros(2)
+    >>> Adam(learning_rate=0.01).step(theta, np.array([3.0, -0.5]))
+    >>> np.round(theta, 6)  # the first step has size ~learning_rate whatever the gradient's scale
+    array([-0.01,  0.01])
+    """
+
+    def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, params, grad):
+        """Update ``params`` in place."""
+        if self.m is None:
+            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+        self.t += 1
+        dtype = params.dtype.type
+        self.m *= dtype(self.beta_1)
+        self.m += dtype(1 - self.beta_1) * grad
+        self.v *= dtype(self.beta_2)
+        self.v += dtype(1 - self.beta_2) * grad * grad
+        lr_t = self.learning_rate * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+        params -= dtype(lr_t) * self.m / (np.sqrt(self.v) + dtype(self.epsilon))
+
+
+#: Registry of optimizers by solver name ('lbfgs' is handled by scipy.optimize in the training loop).
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}

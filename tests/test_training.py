@@ -1,0 +1,146 @@
+"""The one training loop: stopping, divergence guard, interruption, early stopping, L-BFGS."""
+
+import warnings
+from functools import partial
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sknotes._training import TrainingState, train
+from sknotes.nn import LOSSES, SGD, Adam, Network
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(64, 3))
+    Y = X @ np.array([[1.0], [-2.0], [0.5]]) + 0.3 + 0.01 * rng.normal(size=(64, 1))
+    net = Network((3, 1))
+    objective = partial(_objective, net, LOSSES["squared_error"].function, 0.0)
+    return net, objective, X, Y
+
+
+def _objective(net, loss, weight_decay, theta, X, Y, sw, rng):
+    return net.objective(theta, X, Y, loss, sw, weight_decay, rng)
+
+
+def _state(optimizer=None, seed=0):
+    return TrainingState(rng=np.random.RandomState(seed), optimizer=optimizer)
+
+
+def test_sgd_reaches_least_squares_and_stops_on_tol(problem):
+    net, objective, X, Y = problem
+    result = train(objective, np.zeros(net.n_params), _state(SGD(0.1, 0.9, True)), X, Y, batch_size=16, tol=1e-6)
+    Xb = np.hstack([X, np.ones((64, 1))])
+    exact = np.linalg.lstsq(Xb, Y, rcond=None)[0].ravel()
+    np.testing.assert_allclose(result.theta, exact, atol=1e-2)
+    assert result.converged
+    assert result.state.n_iter == len(result.state.loss_curve) < 200
+
+
+def test_full_batch_gd_loss_curve_is_the_objective_at_each_epoch_start(problem):
+    net, objective, X, Y = problem
+    theta0 = np.zeros(net.n_params)
+    result = train(objective, theta0, _state(SGD(0.05)), X, Y, batch_size=None, max_iter=3, tol=None)
+    theta, expected = theta0.copy(), []
+    for _ in range(3):
+        J, grad = objective(theta, X, Y, None, None)
+        expected.append(J)
+        theta -= 0.05 * grad
+    np.testing.assert_allclose(result.state.loss_curve, expected)
+    np.testing.assert_allclose(result.theta, theta)
+    assert np.all(theta0 == 0), "train must not modify the parameters it is given"
+
+
+def test_mini_batch_epoch_loss_is_weighted_mean_of_batch_objectives(problem):
+    net, objective, X, Y = problem
+    sw = np.random.RandomState(1).uniform(0.5, 2, size=64)
+    theta0 = np.zeros(net.n_params)
+    result = train(objective, theta0, _state(SGD(0.0001)), X, Y, sw, batch_size=24, shuffle=False, max_iter=1)
+    theta, total = theta0.copy(), 0.0
+    for rows in (slice(0, 24), slice(24, 48), slice(48, 64)):
+        J, grad = objective(theta, X[rows], Y[rows], sw[rows], None)
+        total += J * sw[rows].sum() / sw.sum()
+        theta -= 0.0001 * grad
+    assert result.state.loss_curve == pytest.approx([total])
+
+
+@pytest.mark.parametrize("solver_state", [SGD(10.0), Adam(1e6)], ids=["sgd", "adam"])
+def test_divergence_raises_naming_epoch_and_learning_rate(problem, solver_state):
+    net, objective, X, Y = problem
+    state = _state(solver_state)
+    with pytest.raises(ValueError, match=r"epoch \d+.*learning_rate"):
+        train(objective, np.zeros(net.n_params), state, X * 100, Y, batch_size=8)
+
+
+def test_keyboard_interrupt_keeps_last_completed_epoch(problem):
+    net, objective, X, Y = problem
+    calls = {"n": 0}
+
+    def interrupted(theta, X, Y, sw, rng):
+        calls["n"] += 1
+        if calls["n"] == 10:  # inside epoch 3 of 4 batches per epoch
+            raise KeyboardInterrupt
+        return objective(theta, X, Y, sw, rng)
+
+    reference = train(objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, max_iter=2, tol=None)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        result = train(interrupted, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, tol=None)
+    assert result.interrupted and not result.converged
+    assert result.state.n_iter == 2
+    np.testing.assert_array_equal(result.theta, reference.theta)
+
+
+def test_early_stopping_returns_best_parameters(problem):
+    net, objective, X, Y = problem
+    scores, thetas = iter([0.1, 0.5, 0.4, 0.3, 0.2, 0.1, 0.9]), []
+
+    def validation_score(theta):
+        thetas.append(theta.copy())
+        return next(scores)
+
+    result = train(
+        objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=None, tol=0.0,
+        n_iter_no_change=3, validation_score=validation_score,
+    )  # fmt: skip
+    assert result.converged
+    # 4 epochs without improvement is more than n_iter_no_change=3: stop before the 0.9
+    assert result.state.validation_scores == [0.1, 0.5, 0.4, 0.3, 0.2, 0.1]
+    assert result.state.best_validation_score == 0.5
+    np.testing.assert_array_equal(result.theta, thetas[1])
+
+
+def test_zero_weight_batches_are_skipped(problem):
+    net, objective, X, Y = problem
+    sw = np.r_[np.zeros(32), np.ones(32)]
+    result = train(objective, np.zeros(net.n_params), _state(SGD(0.05)), X, Y, sw, batch_size=32, shuffle=False)
+    reference = train(objective, np.zeros(net.n_params), _state(SGD(0.05)), X[32:], Y[32:], batch_size=32)
+    np.testing.assert_allclose(result.theta, reference.theta)
+
+
+def test_lbfgs_reaches_optimum_with_tight_tol(problem):
+    net, objective, X, Y = problem
+    Y = Y + np.random.RandomState(2).normal(size=Y.shape)  # J of order 1: ftol is relative there
+    result = train(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-12, max_iter=500)
+    Xb = np.hstack([X, np.ones((64, 1))])
+    exact = np.linalg.lstsq(Xb, Y, rcond=None)[0].ravel()
+    np.testing.assert_allclose(result.theta, exact, rtol=1e-7)
+    assert result.converged
+    assert result.state.loss_curve[-1] == pytest.approx(objective(result.theta, X, Y, None, None)[0])
+
+
+def test_lbfgs_max_iter_reports_not_converged(problem):
+    net, objective, X, Y = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = train(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-12, max_iter=2)
+    assert not result.converged and result.state.n_iter == 2
+
+
+def test_float32_stays_float32(problem):
+    net, objective, X, Y = problem
+    theta = np.zeros(net.n_params, dtype=np.float32)
+    for solver, optimizer in (("sgd", SGD(0.1)), ("adam", Adam(0.01)), ("lbfgs", None)):
+        result = train(objective, theta, _state(optimizer), X.astype(np.float32), Y.astype(np.float32), solver=solver)
+        assert result.theta.dtype == np.float32
