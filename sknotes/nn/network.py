@@ -84,8 +84,9 @@ class Network:
         return params
 
     def pack(self, params, dtype=None):
-        """Concatenate per-layer ``(W, b)`` arrays into a new flat vector."""
-        return np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params]).astype(dtype, copy=False)
+        """Concatenate per-layer ``(W, b)`` arrays into a new flat vector (of their dtype unless ``dtype`` is given)."""
+        flat = np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])
+        return flat if dtype is None else flat.astype(dtype, copy=False)
 
     def init_params(self, rng, dtype=np.float64):
         """Initial parameters, drawn in float64 from ``rng`` then cast to ``dtype``.
