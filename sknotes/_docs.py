@@ -24,8 +24,9 @@ PARAMETERS = """    learning_rate : float, default={learning_rate}
     tol : float, default={tol}
         Training stops when the objective (or, with early stopping, the
         validation score) has not improved by at least ``tol`` for more than
-        ``n_iter_no_change`` epochs. For 'lbfgs', the bound on both the largest
-        gradient component and the relative change of the objective.
+        ``n_iter_no_change`` epochs. For 'lbfgs', the bound on the largest
+        component of the gradient (as in scikit-learn's LogisticRegression),
+        so ``tol=1e-10`` reaches the optimum to about 1e-8 relative.
 
     n_iter_no_change : int, default={n_iter_no_change}
         Epochs without improvement tolerated before stopping.
@@ -105,7 +106,7 @@ OBJECTIVE = """    Every solver minimises the same objective over the weights ``
 
 
 def fill_doc(**values):
-    """Class decorator: format the docstring's ``{parameters}``, ``{attributes}``, ``{objective}``.
+    """Class decorator: fill the docstring's ``{parameters}``, ``{attributes}``, ``{objective}`` (and ``{mlp_*}``).
 
     ``values`` fill the defaults and wording in those shared pieces (the
     same names and meanings everywhere, each estimator's own defaults).
@@ -119,8 +120,10 @@ def fill_doc(**values):
             "parameters": PARAMETERS.format(**fields),
             "attributes": ATTRIBUTES.format(**fields),
             "objective": OBJECTIVE.format(**fields),
+            **{name: value for name, value in values.items() if name.startswith("mlp_")},
         }
-        cls.__doc__ = cls.__doc__.format(**pieces)
+        # each placeholder stands indented on a line of its own; the pieces carry their own indentation
+        cls.__doc__ = cls.__doc__.format(**{name: piece.lstrip() for name, piece in pieces.items()})
         return cls
 
     return decorate

@@ -20,9 +20,10 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
-#: An epoch or L-BFGS iterate whose objective exceeds this many times the
-#: objective at the start of the call (or 1, whichever is larger) counts as diverged.
+#: A batch or L-BFGS iterate whose objective exceeds this many times the objective
+#: at the start of training (or 1, whichever is larger) counts as diverged.
 EXPLOSION_FACTOR = 1e4
+_EPS = np.finfo(np.float64).eps
 
 
 @dataclass
@@ -37,12 +38,20 @@ class TrainingState:
     no_improvement_count: int = 0
     validation_scores: list = field(default_factory=list)
     best_validation_score: float = -np.inf
+    initial_loss: float = None
 
     def reset_stopping(self):
         """Forget the convergence bookkeeping (a new ``fit`` call starts it afresh)."""
         self.best_loss = np.inf
         self.no_improvement_count = 0
         self.best_validation_score = -np.inf
+        self.initial_loss = None
+
+    def explosion_limit(self, J):
+        """The objective above which training counts as diverged; the first ``J`` seen sets the scale."""
+        if self.initial_loss is None:
+            self.initial_loss = J
+        return EXPLOSION_FACTOR * max(self.initial_loss, 1.0)
 
 
 @dataclass
@@ -98,8 +107,9 @@ def train(
         An epoch "improves" when it lowers the training objective (or raises
         the validation score) by more than ``tol``. Training stops after more
         than ``n_iter_no_change`` epochs in a row without improvement.
-        ``None`` disables stopping. For 'lbfgs', the bound on both the largest
-        gradient component and the relative change of ``J``.
+        ``None`` disables stopping. For 'lbfgs', the bound on the largest
+        gradient component (L-BFGS also stops when ``J`` no longer changes
+        beyond round-off).
     n_iter_no_change : int
     shuffle : bool
         Shuffle the rows at every epoch (with ``state.rng``).
@@ -136,7 +146,7 @@ def _train_epochs(
     full_batch = batch_size == n_samples
     total_weight = n_samples if sw is None else float(sw.sum())
     last_good = theta.copy()
-    best_theta, limit, converged = None, None, False
+    best_theta, converged = None, False
     for _ in range(max_iter):
         start, epoch = time.perf_counter(), state.n_iter + 1
         order = state.rng.permutation(n_samples) if shuffle and not full_batch else None
@@ -148,8 +158,7 @@ def _train_epochs(
                 if sw_b is not None and not sw_b.sum() > 0:
                     continue  # a batch of zero-weight rows contributes nothing
                 J, grad = objective(theta, X[rows], Y[rows], sw_b, state.rng)
-                limit = EXPLOSION_FACTOR * max(J, 1.0) if limit is None else limit
-                if not J <= limit:
+                if not J <= state.explosion_limit(J):
                     raise _divergence(epoch, J)
                 state.optimizer.step(theta, grad)
                 epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
@@ -184,17 +193,16 @@ def _train_epochs(
 
 def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose):
     dtype = theta.dtype
-    iterate = {"theta": theta.copy(), "limit": None}
+    iterate = {"theta": theta.copy()}
 
     def fun(t):
         J, grad = objective(t.astype(dtype, copy=False), X, Y, sw, None)
-        if iterate["limit"] is None:
-            iterate["limit"] = EXPLOSION_FACTOR * max(J, 1.0)
+        state.explosion_limit(J)
         return J, grad.astype(np.float64, copy=False)
 
     def callback(intermediate_result):
         J = float(intermediate_result.fun)
-        if not J <= iterate["limit"]:
+        if not J <= state.explosion_limit(J):
             raise _divergence(state.n_iter + 1, J)
         iterate["theta"] = intermediate_result.x.astype(dtype)
         state.n_iter += 1
@@ -210,7 +218,8 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose):
             jac=True,
             method="L-BFGS-B",
             callback=callback,
-            options={"maxiter": max_iter, "maxfun": max(15000, 2 * max_iter), "gtol": tol, "ftol": tol},
+            # as scikit-learn's LogisticRegression: tol bounds the gradient, ftol only stops at round-off
+            options={"maxiter": max_iter, "maxfun": max(15000, 2 * max_iter), "gtol": tol, "ftol": 64 * _EPS},
         )
     except KeyboardInterrupt:
         return _interrupted(iterate["theta"], state)

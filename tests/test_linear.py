@@ -1,0 +1,1001 @@
+"""Estimator-level tests of LinearRegressorGD and SoftmaxClassifier.
+
+1. The objective: every solver minimises
+   ``J = sum_i s_i l_i / sum_i s_i + (lambda / 2) ||W||_F^2`` (biases not decayed),
+   so 'lbfgs' reaches scikit-learn's closed-form / second-order solutions
+   (Ridge, LinearRegression, multinomial LogisticRegression) and 'sgd' / 'adam'
+   get within 1% of the same optimum. ``J`` is recomputed here from the fitted
+   ``coef_`` / ``intercept_``, independently of the package.
+2. Behaviour: dtypes, sparse input, DataFrames, randomness, partial_fit,
+   warm_start, early stopping, loss curves, warnings, class weights, labels,
+   robust losses, extreme inputs.
+3. Bad input and faults: parameter validation (messages name the parameter),
+   non-finite data, shapes, one class, divergence leaving the estimator as it was.
+"""
+
+import pickle
+import warnings
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import log_softmax
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris, load_wine, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from sknotes import LinearRegressorGD, SoftmaxClassifier
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_threaded_blas():
+    # The problems here are tiny: multi-threaded OpenBLAS only adds contention (3x slower on a busy 2-core box).
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+# 'lbfgs' run to the optimum (the contract: tol=1e-10 reaches J* to ~1e-8 relative).
+EXACT = dict(solver="lbfgs", tol=1e-10, max_iter=10_000)
+
+# ---------------------------------------------------------------------------------------------
+# data (cached; never modified by the tests) and an independent implementation of J
+# ---------------------------------------------------------------------------------------------
+
+
+@cache
+def regression_data():
+    X, y = make_regression(n_samples=200, n_features=8, noise=5.0, random_state=0)
+    return X, y
+
+
+@cache
+def solver_regression_data():
+    X, y = make_regression(n_samples=500, n_features=10, noise=10.0, random_state=0)
+    return X, y
+
+
+@cache
+def diabetes_data():
+    X, y = load_diabetes(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y
+
+
+@cache
+def iris_data():
+    X, y = load_iris(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y
+
+
+@cache
+def wine_data():
+    X, y = load_wine(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y
+
+
+CLASSIFICATION_DATA = {"iris": iris_data, "wine": wine_data}
+
+
+def regression_objective(coef, intercept, X, y, weight_decay, sample_weight=None):
+    """J of a linear regressor with squared error: weighted mean of (1/2)||y - f||^2 plus (lambda/2)||W||^2."""
+    W, b = np.atleast_2d(coef), np.atleast_1d(intercept)
+    Y = np.asarray(y, dtype=float).reshape(X.shape[0], -1)
+    R = X @ W.T + b - Y
+    losses = 0.5 * np.sum(R**2, axis=1)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return float(s @ losses / s.sum() + 0.5 * weight_decay * np.sum(W**2))
+
+
+def regression_gradient(coef, intercept, X, y, weight_decay):
+    """(dJ/dcoef, dJ/dintercept) of the unweighted squared-error objective, 1-D y."""
+    r = X @ coef + intercept - y
+    return X.T @ r / X.shape[0] + weight_decay * coef, r.mean()
+
+
+def softmax_objective(coef, intercept, X, y, classes, weight_decay, sample_weight=None):
+    """J of a softmax classifier: weighted mean cross-entropy plus (lambda/2)||W||^2."""
+    Z = X @ coef.T + intercept
+    index = np.searchsorted(classes, y)
+    losses = -log_softmax(Z, axis=1)[np.arange(X.shape[0]), index]
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return float(s @ losses / s.sum() + 0.5 * weight_decay * np.sum(coef**2))
+
+
+def relative_gap(J, J_ref):
+    return abs(J - J_ref) / abs(J_ref)
+
+
+def params(est):
+    """The fitted parameters as one flat vector."""
+    return np.concatenate([np.ravel(est.coef_), np.ravel(est.intercept_)])
+
+
+def fit_quietly(est, *args, **kwargs):
+    """Fit when a ConvergenceWarning is expected and irrelevant to the test (e.g. a deliberately small max_iter)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. the objective: equivalence with scikit-learn's solutions
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3, 1e-1])
+def test_regressor_matches_ridge_on_make_regression(weight_decay):
+    X, y = regression_data()
+    n = X.shape[0]
+    ours = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, y)
+    ref = (Ridge(alpha=n * weight_decay) if weight_decay else LinearRegression()).fit(X, y)
+
+    assert ours.coef_.shape == ref.coef_.shape == (X.shape[1],)
+    assert np.ndim(ours.intercept_) == 0
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-4)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4)
+    J = regression_objective(ours.coef_, ours.intercept_, X, y, weight_decay)
+    J_ref = regression_objective(ref.coef_, ref.intercept_, X, y, weight_decay)
+    assert relative_gap(J, J_ref) < 1e-8
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3, 1e-2])
+def test_regressor_matches_ridge_on_scaled_diabetes(weight_decay):
+    # MinMax-scaled diabetes is ill-conditioned (eigenvalues of the centred X^T X / n span 2e-4 .. 0.27): an
+    # objective within 1e-8 of J* pins the parameter vector only to ~1e-4 of its scale, not every small
+    # coefficient to 1e-4 of itself. So the parameters are compared relative to the largest one.
+    X, y = diabetes_data()
+    n = X.shape[0]
+    ours = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, y)
+    ref = (Ridge(alpha=n * weight_decay) if weight_decay else LinearRegression()).fit(X, y)
+
+    theta, theta_ref = params(ours), np.append(ref.coef_, ref.intercept_)
+    assert_allclose(theta, theta_ref, rtol=1e-4, atol=1e-4 * np.abs(theta_ref).max())
+    J = regression_objective(ours.coef_, ours.intercept_, X, y, weight_decay)
+    J_ref = regression_objective(ref.coef_, ref.intercept_, X, y, weight_decay)
+    assert relative_gap(J, J_ref) < 1e-8
+    assert_allclose(ours.predict(X), ref.predict(X), atol=1e-5 * np.abs(y).max())
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_regressor_multi_output_matches_ridge_per_target(weight_decay):
+    X, Y = make_regression(n_samples=150, n_features=6, n_targets=3, noise=2.0, random_state=1)
+    n = X.shape[0]
+    ours = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, Y)
+
+    assert ours.coef_.shape == (3, 6)
+    assert ours.intercept_.shape == (3,)
+    assert ours.predict(X).shape == (n, 3)
+    for k in range(3):
+        ref = (Ridge(alpha=n * weight_decay) if weight_decay else LinearRegression()).fit(X, Y[:, k])
+        assert_allclose(ours.coef_[k], ref.coef_, rtol=1e-4)
+        assert_allclose(ours.intercept_[k], ref.intercept_, rtol=1e-4, atol=1e-6)
+    # the loss is summed over targets: J is the sum of the per-target objectives
+    J = regression_objective(ours.coef_, ours.intercept_, X, Y, weight_decay)
+    J_per_target = sum(
+        regression_objective(ours.coef_[k], ours.intercept_[k], X, Y[:, k], weight_decay) for k in range(3)
+    )
+    assert_allclose(J, J_per_target, rtol=1e-12)
+    assert_allclose(ours.loss_curve_[-1], J, rtol=1e-10)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_regressor_sample_weight_matches_weighted_ridge(weight_decay):
+    # sum_i s_i (1/2) r_i^2 / S + (lambda/2)||w||^2 is (1 / 2S) times Ridge's sum_i s_i r_i^2 + alpha ||w||^2
+    # with alpha = S * lambda, S = sum_i s_i.
+    X, y = regression_data()
+    sw = np.random.RandomState(0).uniform(0.1, 3.0, size=X.shape[0])
+    sw[:10] = 0.0
+    ours = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, y, sample_weight=sw)
+    ref = Ridge(alpha=sw.sum() * weight_decay).fit(X, y, sample_weight=sw)
+
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-4)
+    # the intercept is small (~0.3) next to the coefficients (up to ~90): compare it on their scale
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4, atol=1e-6 * np.abs(ref.coef_).max())
+    J = regression_objective(ours.coef_, ours.intercept_, X, y, weight_decay, sw)
+    J_ref = regression_objective(ref.coef_, ref.intercept_, X, y, weight_decay, sw)
+    assert relative_gap(J, J_ref) < 1e-8
+    # the weights are normalised: scaling them all changes nothing
+    scaled = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, y, sample_weight=7.0 * sw)
+    assert_allclose(params(scaled), params(ours), rtol=1e-6)
+    # and they matter: unweighted is a different solution
+    unweighted = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, y)
+    assert not np.allclose(params(unweighted), params(ours), rtol=1e-3)
+
+
+def test_regressor_lbfgs_loss_curve_ends_at_the_objective_of_the_final_parameters():
+    X, y = diabetes_data()
+    est = LinearRegressorGD(weight_decay=1e-3, **EXACT).fit(X, y)
+    assert len(est.loss_curve_) == est.n_iter_ > 1
+    J = regression_objective(est.coef_, est.intercept_, X, y, 1e-3)
+    assert_allclose(est.loss_curve_[-1], J, rtol=1e-10)
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+@pytest.mark.parametrize("data", CLASSIFICATION_DATA)
+@pytest.mark.parametrize("weight_decay", [1e-2, 1e-1])
+def test_softmax_matches_multinomial_logistic_regression(data, weight_decay):
+    X, y = CLASSIFICATION_DATA[data]()
+    n = X.shape[0]
+    ours = SoftmaxClassifier(weight_decay=weight_decay, **EXACT).fit(X, y)
+    ref = LogisticRegression(C=1 / (n * weight_decay), tol=1e-10, max_iter=10_000).fit(X, y)
+
+    assert_array_equal(ours.classes_, ref.classes_)
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=5e-5)
+    # With lambda > 0 the decay pins the free shift of the rows: both solutions have rows summing to zero.
+    assert_allclose(ours.coef_.sum(axis=0), 0, atol=1e-8)
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-3, atol=1e-4 * np.abs(ref.coef_).max())
+    # intercepts are undecayed, so only identified up to a common shift
+    assert_allclose(
+        ours.intercept_ - ours.intercept_.mean(), ref.intercept_ - ref.intercept_.mean(), rtol=1e-3, atol=1e-3
+    )
+    J = softmax_objective(ours.coef_, ours.intercept_, X, y, ours.classes_, weight_decay)
+    J_ref = softmax_objective(ref.coef_, ref.intercept_, X, y, ref.classes_, weight_decay)
+    assert relative_gap(J, J_ref) < 1e-8
+    assert_allclose(ours.loss_curve_[-1], J, rtol=1e-10)
+    assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+def test_softmax_sample_weight_matches_weighted_logistic_regression():
+    # sum_i s_i l_i / S + (lambda/2)||W||^2 is LogisticRegression's C sum_i s_i l_i + (1/2)||W||^2 over C S,
+    # with C = 1 / (S lambda).
+    X, y = wine_data()
+    sw = np.random.RandomState(1).uniform(0.2, 3.0, size=X.shape[0])
+    lam = 1e-2
+    ours = SoftmaxClassifier(weight_decay=lam, **EXACT).fit(X, y, sample_weight=sw)
+    ref = LogisticRegression(C=1 / (sw.sum() * lam), tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=sw)
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=5e-5)
+    J = softmax_objective(ours.coef_, ours.intercept_, X, y, ours.classes_, lam, sw)
+    J_ref = softmax_objective(ref.coef_, ref.intercept_, X, y, ref.classes_, lam, sw)
+    assert relative_gap(J, J_ref) < 1e-8
+
+
+def test_binary_softmax_matches_logistic_regression():
+    # Two softmax rows w0, w1 with penalty (lambda/2)(|w0|^2 + |w1|^2): at the optimum w0 = -w1 = -w/2 with
+    # w = w1 - w0, so the penalty is (lambda/4)|w|^2, i.e. binary LogisticRegression with C = 2 / (n lambda).
+    X, y = iris_data()
+    X, y = X[y > 0], y[y > 0]  # versicolor vs virginica: not separable
+    n, lam = X.shape[0], 1e-2
+    ours = SoftmaxClassifier(weight_decay=lam, **EXACT).fit(X, y)
+    ref = LogisticRegression(C=2 / (n * lam), tol=1e-10, max_iter=10_000).fit(X, y)
+
+    assert ours.coef_.shape == (2, X.shape[1])
+    assert_allclose(ours.coef_[0], -ours.coef_[1], atol=1e-8)
+    assert_allclose(ours.coef_[1] - ours.coef_[0], ref.coef_[0], rtol=1e-4, atol=1e-5)
+    assert_allclose(ours.decision_function(X), ref.decision_function(X), rtol=1e-4, atol=1e-5)
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+
+
+REGRESSOR_SOLVERS = {
+    "sgd": dict(solver="sgd", momentum=0.0, learning_rate=0.05, batch_size=50),
+    "momentum": dict(solver="sgd", momentum=0.9, nesterov=False, learning_rate=0.005, batch_size=50),
+    "nesterov": dict(solver="sgd", momentum=0.9, nesterov=True, learning_rate=0.005, batch_size=50),
+    "adam": dict(solver="adam", learning_rate=0.5, batch_size=50),
+}
+
+
+@pytest.mark.parametrize("solver", REGRESSOR_SOLVERS)
+def test_regressor_gradient_solvers_reach_the_optimum(solver):
+    X, y = solver_regression_data()
+    lam = 1e-2
+    best = LinearRegressorGD(weight_decay=lam, **EXACT).fit(X, y)
+    J_star = regression_objective(best.coef_, best.intercept_, X, y, lam)
+
+    est = LinearRegressorGD(weight_decay=lam, max_iter=300, tol=0.0, random_state=0, **REGRESSOR_SOLVERS[solver])
+    est.fit(X, y)
+    J = regression_objective(est.coef_, est.intercept_, X, y, lam)
+    assert J_star <= J * (1 + 1e-8)
+    assert (J - J_star) / J_star < 0.01
+
+
+CLASSIFIER_SOLVERS = {
+    "sgd": dict(solver="sgd", momentum=0.0, learning_rate=0.3, batch_size=32),
+    "momentum": dict(solver="sgd", momentum=0.9, nesterov=False, learning_rate=0.05, batch_size=32),
+    "nesterov": dict(solver="sgd", momentum=0.9, nesterov=True, learning_rate=0.05, batch_size=32),
+    "adam": dict(solver="adam", learning_rate=0.02, batch_size=64),
+}
+
+
+@pytest.mark.parametrize("data", CLASSIFICATION_DATA)
+@pytest.mark.parametrize("solver", CLASSIFIER_SOLVERS)
+def test_softmax_gradient_solvers_reach_the_optimum(solver, data):
+    X, y = CLASSIFICATION_DATA[data]()
+    lam = 1e-2
+    best = SoftmaxClassifier(weight_decay=lam, **EXACT).fit(X, y)
+    J_star = softmax_objective(best.coef_, best.intercept_, X, y, best.classes_, lam)
+
+    # a fixed budget of 200 epochs (n_iter_no_change=200 never stops it early)
+    est = SoftmaxClassifier(
+        weight_decay=lam, max_iter=200, tol=0.0, n_iter_no_change=200, random_state=0, **CLASSIFIER_SOLVERS[solver]
+    )
+    fit_quietly(est, X, y)
+    assert est.n_iter_ == 200
+    J = softmax_objective(est.coef_, est.intercept_, X, y, est.classes_, lam)
+    assert J_star <= J * (1 + 1e-8)
+    assert (J - J_star) / J_star < 0.01
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. behaviour
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_regressor_float32_trains_and_predicts_in_float32(solver):
+    X, y = regression_data()
+    X32 = X.astype(np.float32)
+    est32 = LinearRegressorGD(solver=solver, random_state=0).fit(X32, y)
+    est64 = LinearRegressorGD(solver=solver, random_state=0).fit(X, y)
+    assert est32.coef_.dtype == np.float32
+    assert np.asarray(est32.intercept_).dtype == np.float32
+    assert est32.predict(X32).dtype == np.float32
+    assert est64.coef_.dtype == np.float64
+    assert est64.predict(X).dtype == np.float64
+    assert_allclose(params(est32), params(est64), rtol=1e-4, atol=1e-4 * np.abs(params(est64)).max())
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_softmax_float32_trains_and_predicts_in_float32(solver):
+    X, y = iris_data()
+    X32 = X.astype(np.float32)
+    est32 = SoftmaxClassifier(solver=solver, random_state=0).fit(X32, y)
+    est64 = SoftmaxClassifier(solver=solver, random_state=0).fit(X, y)
+    assert est32.coef_.dtype == est32.intercept_.dtype == np.float32
+    for method in ["decision_function", "predict_proba", "predict_log_proba"]:
+        assert getattr(est32, method)(X32).dtype == np.float32, method
+    # float32 round-off in the gradient moves L-BFGS's stopping point on this weakly decayed problem
+    assert_allclose(est32.predict_proba(X32), est64.predict_proba(X), atol=5e-4)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
+def test_sparse_input_gives_the_dense_result(fmt, solver):
+    X, y = iris_data()
+    rng = np.random.RandomState(0)
+    X = np.where(rng.uniform(size=X.shape) < 0.4, 0.0, X)  # genuinely sparse
+    Xs = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    kwargs = dict(solver=solver, random_state=0, max_iter=50)
+    dense = fit_quietly(SoftmaxClassifier(**kwargs), X, y)
+    sparse = fit_quietly(SoftmaxClassifier(**kwargs), Xs, y)
+    assert_allclose(params(sparse), params(dense), rtol=1e-6, atol=1e-9)
+    assert_allclose(sparse.predict_proba(Xs), dense.predict_proba(X), atol=1e-9)
+
+    Xr, yr = regression_data()
+    Xr = np.where(rng.uniform(size=Xr.shape) < 0.4, 0.0, Xr)
+    Xrs = sp.csr_matrix(Xr) if fmt == "csr" else sp.csc_matrix(Xr)
+    kwargs = dict(solver=solver, random_state=0, max_iter=50, learning_rate=0.05)
+    dense = fit_quietly(LinearRegressorGD(**kwargs), Xr, yr)
+    sparse = fit_quietly(LinearRegressorGD(**kwargs), Xrs, yr)
+    assert_allclose(params(sparse), params(dense), rtol=1e-6, atol=1e-9)
+    assert_allclose(sparse.predict(Xrs), dense.predict(Xr), rtol=1e-6)
+
+
+@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
+def test_dataframe_sets_feature_names(Est):
+    X, y = iris_data()
+    df = pd.DataFrame(X, columns=["sepal_length", "sepal_width", "petal_length", "petal_width"])
+    est = Est(random_state=0).fit(df, y)
+    assert_array_equal(est.feature_names_in_, df.columns)
+    assert est.n_features_in_ == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "X does not have valid feature names" warning
+        from_df = est.predict(df)
+    with pytest.warns(UserWarning, match="feature names"):
+        assert_allclose(from_df, est.predict(X))
+    assert not hasattr(Est(random_state=0).fit(X, y), "feature_names_in_")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_random_state_controls_the_shuffling(solver):
+    X, y = wine_data()
+    kwargs = dict(solver=solver, batch_size=16, shuffle=True, max_iter=5)
+    a = fit_quietly(SoftmaxClassifier(random_state=0, **kwargs), X, y)
+    b = fit_quietly(SoftmaxClassifier(random_state=0, **kwargs), X, y)
+    c = fit_quietly(SoftmaxClassifier(random_state=1, **kwargs), X, y)
+    assert_array_equal(params(a), params(b))
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.allclose(params(a), params(c))
+
+    Xr, yr = diabetes_data()
+    kwargs = dict(solver=solver, batch_size=16, shuffle=True, max_iter=5, learning_rate=0.05)
+    a = fit_quietly(LinearRegressorGD(random_state=0, **kwargs), Xr, yr)
+    b = fit_quietly(LinearRegressorGD(random_state=0, **kwargs), Xr, yr)
+    c = fit_quietly(LinearRegressorGD(random_state=1, **kwargs), Xr, yr)
+    assert_array_equal(params(a), params(b))
+    assert not np.allclose(params(a), params(c))
+
+
+def test_without_shuffle_the_random_state_does_not_matter():
+    X, y = wine_data()
+    kwargs = dict(batch_size=16, shuffle=False, max_iter=5)
+    a = fit_quietly(SoftmaxClassifier(random_state=0, **kwargs), X, y)
+    b = fit_quietly(SoftmaxClassifier(random_state=1, **kwargs), X, y)
+    assert_allclose(params(a), params(b), rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_once_equals_fit_one_epoch(solver):
+    X, y = wine_data()
+    kwargs = dict(solver=solver, batch_size=32, random_state=0)
+    pf = SoftmaxClassifier(**kwargs).partial_fit(X, y, classes=np.unique(y))
+    f = fit_quietly(SoftmaxClassifier(max_iter=1, **kwargs), X, y)
+    assert pf.n_iter_ == f.n_iter_ == 1
+    assert_allclose(params(pf), params(f), rtol=1e-12, atol=1e-15)
+    assert_allclose(pf.loss_curve_, f.loss_curve_, rtol=1e-12)
+
+    Xr, yr = diabetes_data()
+    kwargs = dict(solver=solver, batch_size=32, random_state=0, learning_rate=0.05)
+    pf = LinearRegressorGD(**kwargs).partial_fit(Xr, yr)
+    f = fit_quietly(LinearRegressorGD(max_iter=1, **kwargs), Xr, yr)
+    assert_allclose(params(pf), params(f), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_keeps_the_optimizer_state(solver):
+    """k partial_fit calls are k epochs of one fit: the velocity / Adam moments and step count carry over."""
+    X, y = wine_data()
+    classes = np.unique(y)
+    kwargs = dict(solver=solver, batch_size=32, random_state=0, momentum=0.9)
+    incremental = SoftmaxClassifier(**kwargs)
+    for _ in range(3):
+        incremental.partial_fit(X, y, classes=classes)
+    one_fit = fit_quietly(SoftmaxClassifier(max_iter=3, tol=0.0, n_iter_no_change=100, **kwargs), X, y)
+    assert incremental.n_iter_ == 3
+    assert_allclose(params(incremental), params(one_fit), rtol=1e-10, atol=1e-13)
+    assert_allclose(incremental.loss_curve_, one_fit.loss_curve_, rtol=1e-10)
+
+    # ... and through pickling
+    restored = pickle.loads(pickle.dumps(SoftmaxClassifier(**kwargs).partial_fit(X, y, classes=classes)))
+    restored.partial_fit(X, y).partial_fit(X, y)
+    assert_allclose(params(restored), params(incremental), rtol=1e-10, atol=1e-13)
+
+    # Contrast: the same parameters and shuffling stream, but a fresh optimizer (a warm-started fit makes a new
+    # optimizer, as scikit-learn's MLP does), give a different second epoch.
+    first = SoftmaxClassifier(**kwargs).partial_fit(X, y, classes=classes)
+    two_calls = clone(first).partial_fit(X, y, classes=classes)
+    two_calls.partial_fit(X, y)
+    fresh = fit_quietly(first.set_params(warm_start=True, max_iter=1), X, y)
+    assert fresh.n_iter_ == two_calls.n_iter_ == 2
+    assert not np.allclose(params(two_calls), params(fresh), rtol=1e-6)
+
+
+def test_partial_fit_is_a_full_batch_gradient_step_and_learning_rate_changes_take_effect():
+    """Full-batch plain GD: each partial_fit call is theta <- theta - eta * grad J(theta), with the current eta."""
+    X, y = diabetes_data()
+    lam = 1e-3
+    est = LinearRegressorGD(solver="sgd", momentum=0.0, batch_size=None, weight_decay=lam, learning_rate=0.1)
+    previous_coef, previous_intercept = np.zeros(X.shape[1]), 0.0
+    for eta in [0.1, 0.5, 0.02]:
+        est.set_params(learning_rate=eta).partial_fit(X, y)
+        g_coef, g_intercept = regression_gradient(previous_coef, previous_intercept, X, y, lam)
+        assert_allclose(est.coef_, previous_coef - eta * g_coef, rtol=1e-10, atol=1e-12)
+        assert_allclose(est.intercept_, previous_intercept - eta * g_intercept, rtol=1e-10)
+        # full batch: loss_curve_[k] is J at the parameters at the start of epoch k
+        J_start = regression_objective(previous_coef, previous_intercept, X, y, lam)
+        assert_allclose(est.loss_curve_[-1], J_start, rtol=1e-10)
+        previous_coef, previous_intercept = est.coef_.copy(), float(est.intercept_)
+    assert est.n_iter_ == len(est.loss_curve_) == 3
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_learning_rate_set_between_partial_fit_calls_takes_effect(solver):
+    X, y = wine_data()
+    classes = np.unique(y)
+    # no momentum: a velocity would keep moving the parameters whatever the new learning rate
+    kwargs = dict(solver=solver, batch_size=32, random_state=0, learning_rate=0.05, momentum=0.0)
+    same = SoftmaxClassifier(**kwargs).partial_fit(X, y, classes=classes)
+    changed = clone(same).partial_fit(X, y, classes=classes)
+    assert_array_equal(params(same), params(changed))
+    same.partial_fit(X, y)
+    changed.set_params(learning_rate=0.5).partial_fit(X, y)
+    assert not np.allclose(params(same), params(changed), rtol=1e-3)
+    # a tiny learning rate barely moves the parameters any more
+    before = params(changed)
+    changed.set_params(learning_rate=1e-9).partial_fit(X, y)
+    assert_allclose(params(changed), before, atol=1e-6)
+
+
+def test_warm_start_continues_from_the_previous_parameters():
+    X, y = diabetes_data()
+    lam = 1e-3
+    kwargs = dict(solver="sgd", momentum=0.0, batch_size=None, learning_rate=0.5, weight_decay=lam, max_iter=5)
+    est = fit_quietly(LinearRegressorGD(warm_start=True, **kwargs), X, y)
+    curve, J_end = list(est.loss_curve_), regression_objective(est.coef_, est.intercept_, X, y, lam)
+    fit_quietly(est, X, y)
+    assert est.n_iter_ == 10
+    assert len(est.loss_curve_) == 10
+    assert est.loss_curve_[:5] == curve
+    # the first epoch of the second call starts exactly where the first call ended
+    assert_allclose(est.loss_curve_[5], J_end, rtol=1e-10)
+    assert est.loss_curve_[5] < curve[0]
+
+    # without warm_start, fit starts afresh and repeats the first call
+    cold = fit_quietly(LinearRegressorGD(warm_start=False, **kwargs), X, y)
+    fit_quietly(cold, X, y)
+    assert cold.n_iter_ == 5
+    assert cold.loss_curve_ == curve
+
+
+def test_warm_start_lbfgs_continues_at_the_optimum():
+    X, y = diabetes_data()
+    est = fit_quietly(LinearRegressorGD(warm_start=True, solver="lbfgs", max_iter=3), X, y)
+    J_first = regression_objective(est.coef_, est.intercept_, X, y, 0.0)
+    n_first = est.n_iter_
+    est.set_params(max_iter=10_000, tol=1e-10).fit(X, y)
+    assert est.n_iter_ > n_first
+    assert est.loss_curve_[-1] < J_first
+    ref = LinearRegression().fit(X, y)
+    J, J_ref = (regression_objective(e.coef_, e.intercept_, X, y, 0.0) for e in (est, ref))
+    assert relative_gap(J, J_ref) < 1e-8
+
+
+def test_full_batch_plain_gradient_descent_loss_curve_is_non_increasing():
+    X, y = diabetes_data()
+    est = fit_quietly(
+        LinearRegressorGD(solver="sgd", momentum=0.0, batch_size=None, learning_rate=0.5, max_iter=100), X, y
+    )
+    curve = np.asarray(est.loss_curve_)
+    assert len(curve) == est.n_iter_ > 10
+    assert np.all(np.diff(curve) <= 1e-12 * curve[:-1])
+    assert curve[-1] < 0.5 * curve[0]
+    # the parameters start at zero, so the first entry is J(0) = mean(y^2) / 2
+    assert_allclose(curve[0], 0.5 * np.mean(y**2), rtol=1e-12)
+
+    Xc, yc = iris_data()
+    clf = fit_quietly(
+        SoftmaxClassifier(solver="sgd", momentum=0.0, batch_size=None, learning_rate=0.5, max_iter=100), Xc, yc
+    )
+    curve = np.asarray(clf.loss_curve_)
+    assert np.all(np.diff(curve) <= 1e-12 * curve[:-1])
+    assert_allclose(curve[0], np.log(3), rtol=1e-12)  # uniform probabilities at the zero start
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    X, y = diabetes_data()
+    kwargs = dict(
+        solver="sgd", learning_rate=0.3, momentum=0.0, batch_size=8, early_stopping=True, tol=0.0, random_state=0
+    )
+    est = LinearRegressorGD(max_iter=500, n_iter_no_change=5, **kwargs).fit(X, y)
+    scores = est.validation_scores_
+    assert len(scores) == est.n_iter_ == len(est.loss_curve_)
+    assert est.best_validation_score_ == max(scores)
+    best_epoch = int(np.argmax(scores)) + 1
+    assert est.n_iter_ > best_epoch  # training went on after the best epoch ...
+    # ... but the parameters kept are those after the best epoch: a run stopped right there has them.
+    stopped = fit_quietly(LinearRegressorGD(max_iter=best_epoch, n_iter_no_change=5, **kwargs), X, y)
+    assert stopped.validation_scores_ == scores[:best_epoch]
+    # the last epoch's parameters are not the best ones (they score lower on the same validation rows)
+    assert scores[-1] < est.best_validation_score_
+    assert_allclose(params(est), params(stopped), rtol=1e-12)
+
+
+def test_batch_size_above_n_samples_is_full_batch():
+    X, y = wine_data()
+    kwargs = dict(solver="sgd", random_state=0, max_iter=20)
+    clipped = fit_quietly(SoftmaxClassifier(batch_size=10_000, **kwargs), X, y)
+    full = fit_quietly(SoftmaxClassifier(batch_size=None, **kwargs), X, y)
+    assert_allclose(params(clipped), params(full), rtol=1e-12, atol=1e-15)
+    assert_allclose(clipped.loss_curve_, full.loss_curve_, rtol=1e-12)
+
+
+def test_early_stopping_attributes_of_the_classifier():
+    X, y = wine_data()
+    est = SoftmaxClassifier(early_stopping=True, validation_fraction=0.2, random_state=0).fit(X, y)
+    assert len(est.validation_scores_) == est.n_iter_
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert all(0.0 <= s <= 1.0 for s in est.validation_scores_)
+    assert est.best_validation_score_ > 0.8
+    plain = SoftmaxClassifier(random_state=0).fit(X, y)
+    assert plain.validation_scores_ is None
+    assert plain.best_validation_score_ is None
+    # 'lbfgs' ignores early_stopping (documented): it fits on all rows
+    lbfgs = SoftmaxClassifier(solver="lbfgs", early_stopping=True).fit(X, y)
+    assert lbfgs.validation_scores_ is None
+    assert_allclose(params(lbfgs), params(SoftmaxClassifier(solver="lbfgs").fit(X, y)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
+def test_convergence_warning_when_max_iter_is_reached(solver):
+    X, y = diabetes_data()
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        LinearRegressorGD(solver=solver, max_iter=2, random_state=0).fit(X, y)
+    Xc, yc = iris_data()
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        SoftmaxClassifier(solver=solver, max_iter=2, random_state=0).fit(Xc, yc)
+
+
+def test_no_convergence_warning_with_defaults_on_scaled_data():
+    X, y = regression_data()
+    Xc, yc = iris_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        LinearRegressorGD(random_state=0).fit(X, y)
+        SoftmaxClassifier(random_state=0).fit(Xc, yc)
+
+
+@cache
+def imbalanced_data():
+    X, y = make_classification(
+        n_samples=300, n_features=5, n_informative=3, n_classes=3, weights=[0.7, 0.2, 0.1], random_state=0
+    )
+    return MinMaxScaler().fit_transform(X), y
+
+
+def test_class_weight_balanced_equals_the_equivalent_sample_weights():
+    X, y = imbalanced_data()
+    balanced = SoftmaxClassifier(class_weight="balanced", **EXACT).fit(X, y)
+    weighted = SoftmaxClassifier(**EXACT).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    plain = SoftmaxClassifier(**EXACT).fit(X, y)
+    assert_allclose(params(balanced), params(weighted), rtol=1e-8, atol=1e-10)
+    assert not np.allclose(params(balanced), params(plain), rtol=1e-2)
+
+    # class weights multiply the sample weights
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, size=X.shape[0])
+    both = SoftmaxClassifier(class_weight="balanced", **EXACT).fit(X, y, sample_weight=sw)
+    product = SoftmaxClassifier(**EXACT).fit(X, y, sample_weight=sw * compute_sample_weight("balanced", y))
+    assert_allclose(params(both), params(product), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_class_weight_dict_equals_the_equivalent_sample_weights(solver):
+    X, y = imbalanced_data()
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    kwargs = dict(solver=solver, random_state=0, max_iter=30)
+    by_class = fit_quietly(SoftmaxClassifier(class_weight=class_weight, **kwargs), X, y)
+    by_sample = fit_quietly(SoftmaxClassifier(**kwargs), X, y, sample_weight=np.vectorize(class_weight.get)(y))
+    assert_allclose(params(by_class), params(by_sample), rtol=1e-8, atol=1e-10)
+    # a dict is allowed in partial_fit
+    pf = SoftmaxClassifier(class_weight=class_weight, solver="sgd", random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    pf_sw = SoftmaxClassifier(solver="sgd", random_state=0).partial_fit(
+        X, y, classes=[0, 1, 2], sample_weight=np.vectorize(class_weight.get)(y)
+    )
+    assert_allclose(params(pf), params(pf_sw), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_string_labels_and_two_classes(solver):
+    X, y = iris_data()
+    X, y = X[y > 0], np.array(["versicolor", "virginica"])[y[y > 0] - 1]
+    est = SoftmaxClassifier(solver=solver, weight_decay=1e-3, random_state=0).fit(X, y)
+    assert_array_equal(est.classes_, ["versicolor", "virginica"])
+    assert est.coef_.shape == (2, X.shape[1])
+    assert est.intercept_.shape == (2,)
+
+    scores = est.decision_function(X)
+    assert scores.shape == (X.shape[0],)
+    Z = X @ est.coef_.T + est.intercept_
+    assert_allclose(scores, Z[:, 1] - Z[:, 0], rtol=1e-10, atol=1e-12)
+    assert_array_equal(est.predict(X), est.classes_[(scores > 0).astype(int)])
+    assert est.predict(X).dtype == y.dtype
+
+    proba = est.predict_proba(X)
+    assert proba.shape == (X.shape[0], 2)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert_allclose(proba[:, 1], 1 / (1 + np.exp(-scores)), rtol=1e-10)
+    log_proba = est.predict_log_proba(X)
+    finite = proba > 0
+    assert_allclose(log_proba[finite], np.log(proba[finite]), rtol=1e-10, atol=1e-12)
+    assert est.score(X, y) > 0.9
+
+
+def test_multiclass_probabilities_and_log_probabilities():
+    X, y = wine_data()
+    est = SoftmaxClassifier(random_state=0).fit(X, y)
+    scores, proba, log_proba = est.decision_function(X), est.predict_proba(X), est.predict_log_proba(X)
+    assert scores.shape == proba.shape == (X.shape[0], 3)
+    assert_allclose(scores, X @ est.coef_.T + est.intercept_, rtol=1e-10, atol=1e-12)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert_allclose(log_proba, np.log(proba), rtol=1e-10, atol=1e-12)
+    assert_array_equal(est.predict(X), est.classes_[proba.argmax(axis=1)])
+
+
+def test_partial_fit_classes():
+    X, y = wine_data()
+    with pytest.raises(ValueError, match="classes"):
+        SoftmaxClassifier(random_state=0).partial_fit(X, y)
+    # the first batch need not contain every class
+    est = SoftmaxClassifier(random_state=0).partial_fit(X[y != 2], y[y != 2], classes=[0, 1, 2])
+    assert_array_equal(est.classes_, [0, 1, 2])
+    assert est.predict_proba(X).shape == (X.shape[0], 3)
+    est.partial_fit(X, y)  # later calls need no classes
+    assert est.n_iter_ == 2
+    with pytest.raises(ValueError):
+        est.partial_fit(X, np.where(y == 2, 7, y))  # a label not in classes_
+
+
+@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
+def test_partial_fit_is_not_available_with_lbfgs(Est):
+    est = Est(solver="lbfgs")
+    assert not hasattr(est, "partial_fit")
+    X, y = iris_data()
+    with pytest.raises(AttributeError) as excinfo:
+        est.partial_fit(X, y)
+    messages = f"{excinfo.value} {excinfo.value.__cause__}"
+    assert "lbfgs" in messages
+    assert hasattr(Est(solver="sgd"), "partial_fit")
+    assert hasattr(Est(solver="adam"), "partial_fit")
+
+
+def test_class_weight_balanced_is_refused_by_partial_fit():
+    X, y = wine_data()
+    est = SoftmaxClassifier(class_weight="balanced")
+    with pytest.raises(ValueError, match="balanced"):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+
+
+def test_robust_losses_resist_an_outlier():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    y = X @ np.array([1.5, -2.0, 0.5]) + 1.0 + 0.1 * rng.normal(size=100)
+    clean = LinearRegression().fit(X, y)
+    y_out = y.copy()
+    y_out[:3] += 100.0
+
+    def error(est):
+        return np.abs(params(est) - np.append(clean.coef_, clean.intercept_)).max()
+
+    squared = LinearRegressorGD(loss="squared_error", random_state=0).fit(X, y_out)
+    assert error(squared) > 1.0  # three gross outliers drag the least-squares fit
+    for loss in ["huber", "absolute_error"]:
+        for solver in ["lbfgs", "sgd"]:
+            est = fit_quietly(LinearRegressorGD(loss=loss, solver=solver, random_state=0, max_iter=2000), X, y_out)
+            assert error(est) < 0.1, (loss, solver, error(est))
+            assert error(est) < error(squared) / 20
+
+
+def test_huber_with_a_large_delta_is_squared_error():
+    X, y = regression_data()
+    huber = LinearRegressorGD(loss="huber", delta=1e6, **EXACT).fit(X, y)
+    squared = LinearRegressorGD(loss="squared_error", **EXACT).fit(X, y)
+    assert_allclose(params(huber), params(squared), rtol=1e-6)
+
+
+def test_extreme_inputs_never_give_nan_probabilities():
+    X, y = iris_data()
+    est = SoftmaxClassifier(random_state=0).fit(X, y)
+    for scale in [1e6, -1e6, 1e150]:
+        X_big = X * scale
+        proba, log_proba = est.predict_proba(X_big), est.predict_log_proba(X_big)
+        assert np.isfinite(proba).all()
+        assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+        assert not np.isnan(log_proba).any()
+        assert (log_proba <= 0).all()
+
+    # fitting on extreme inputs either works without NaN, or stops with the divergence error
+    for solver in ["lbfgs", "sgd", "adam"]:
+        big = SoftmaxClassifier(solver=solver, random_state=0, max_iter=20)
+        try:
+            fit_quietly(big, X * 1e6, y)
+        except ValueError as exc:
+            assert "learning_rate" in str(exc) and "epoch" in str(exc)
+            with pytest.raises(NotFittedError):
+                check_is_fitted(big)
+        else:
+            assert np.isfinite(params(big)).all()
+            assert not np.isnan(big.predict_proba(X * 1e6)).any()
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. bad input and faults
+# ---------------------------------------------------------------------------------------------
+
+BAD_PARAMS = [
+    (Est, name, value)
+    for Est in [LinearRegressorGD, SoftmaxClassifier]
+    for name, value in [
+        ("learning_rate", 0),
+        ("learning_rate", -1),
+        ("learning_rate", "a"),
+        ("weight_decay", -1e-3),
+        ("solver", "foo"),
+        ("batch_size", 0),
+        ("max_iter", 0),
+        ("momentum", 1.5),
+        ("validation_fraction", 1.0),
+        ("tol", -1.0),
+        ("n_iter_no_change", 0),
+        ("beta_1", 1.0),
+        ("epsilon", 0.0),
+    ]
+] + [
+    (LinearRegressorGD, "loss", "foo"),
+    (LinearRegressorGD, "delta", 0.0),
+    (SoftmaxClassifier, "class_weight", "foo"),
+]
+
+
+@pytest.mark.parametrize(
+    "Est, name, value", BAD_PARAMS, ids=[f"{Est.__name__}-{name}={value!r}" for Est, name, value in BAD_PARAMS]
+)
+def test_invalid_parameters_are_refused_in_fit_naming_the_parameter(Est, name, value):
+    est = Est(**{name: value})  # __init__ only stores
+    assert est.get_params()[name] == value
+    X, y = iris_data()
+    with pytest.raises((ValueError, TypeError), match=name):
+        est.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+
+
+@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
+def test_invalid_parameters_are_refused_in_partial_fit(Est):
+    X, y = iris_data()
+    est = Est(solver="sgd", learning_rate=-1.0)
+    kwargs = {"classes": [0, 1, 2]} if Est is SoftmaxClassifier else {}
+    with pytest.raises((ValueError, TypeError), match="learning_rate"):
+        est.partial_fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_data_is_refused(Est, where, bad):
+    X, y = iris_data()
+    X, y = X.copy(), y.astype(float)
+    if where == "X":
+        X[3, 1] = bad
+    else:
+        y[3] = bad
+    with pytest.raises(ValueError):
+        Est().fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
+def test_wrong_number_of_features_at_predict(Est):
+    X, y = iris_data()
+    est = Est(random_state=0).fit(X, y)
+    methods = ["predict", "score"]
+    if Est is SoftmaxClassifier:
+        methods += ["predict_proba", "predict_log_proba", "decision_function"]
+    for method in methods:
+        args = (X[:, :3], y) if method == "score" else (X[:, :3],)
+        with pytest.raises(ValueError, match="features"):
+            getattr(est, method)(*args)
+
+
+@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
+def test_predict_before_fit_raises_not_fitted(Est):
+    X, _ = iris_data()
+    with pytest.raises(NotFittedError):
+        Est().predict(X)
+
+
+def test_single_class_is_refused():
+    X, y = iris_data()
+    for solver in ["lbfgs", "sgd"]:
+        with pytest.raises(ValueError, match="class"):
+            SoftmaxClassifier(solver=solver).fit(X[y == 0], y[y == 0])
+    # two classes present but only one with positive weight is one class too
+    sw = (y == 0).astype(float)
+    with pytest.raises(ValueError, match="class"):
+        SoftmaxClassifier().fit(X, y, sample_weight=sw)
+    with pytest.raises(ValueError, match="class"):
+        SoftmaxClassifier().partial_fit(X[y == 0], y[y == 0], classes=[0])
+
+
+def unscaled_regression():
+    X, y = regression_data()
+    return X * 100.0, y
+
+
+def unscaled_classification():
+    X, y = load_wine(return_X_y=True)  # features up to ~1700
+    return X, y
+
+
+DIVERGING = {
+    "LinearRegressorGD": (
+        lambda **kw: LinearRegressorGD(solver="sgd", batch_size=32, random_state=0, **kw),
+        unscaled_regression,
+    ),
+    "SoftmaxClassifier": (
+        lambda **kw: SoftmaxClassifier(solver="sgd", batch_size=32, random_state=0, **kw),
+        unscaled_classification,
+    ),
+}
+
+
+def assert_divergence_error(excinfo):
+    message = str(excinfo.value)
+    assert "epoch" in message
+    assert "learning_rate" in message
+
+
+@pytest.mark.parametrize("name", DIVERGING)
+def test_divergence_leaves_an_unfitted_estimator_unfitted(name):
+    make, data = DIVERGING[name]
+    X, y = data()
+    est = make(learning_rate=1e3)
+    before = dict(vars(est))
+    with pytest.raises(ValueError) as excinfo:
+        est.fit(X, y)
+    assert_divergence_error(excinfo)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    assert vars(est) == before
+    # adam diverges too on this scale with a huge step
+    with pytest.raises(ValueError) as excinfo:
+        make(learning_rate=1e3).set_params(solver="adam", momentum=0.0).fit(X * 1e3, y)
+    assert_divergence_error(excinfo)
+
+
+def snapshot(est, X):
+    return {
+        "coef_": est.coef_.copy(),
+        "intercept_": np.copy(est.intercept_),
+        "n_iter_": est.n_iter_,
+        "loss_curve_": list(est.loss_curve_),
+        "predict": est.predict(X).copy(),
+    }
+
+
+def assert_same_snapshot(est, X, before):
+    after = snapshot(est, X)
+    assert_array_equal(after["coef_"], before["coef_"])
+    assert_array_equal(after["intercept_"], before["intercept_"])
+    assert after["n_iter_"] == before["n_iter_"]
+    assert after["loss_curve_"] == before["loss_curve_"]
+    assert_array_equal(after["predict"], before["predict"])
+    assert np.isfinite(after["coef_"]).all()
+
+
+@pytest.mark.parametrize("name", DIVERGING)
+def test_divergence_in_a_warm_started_fit_keeps_the_fitted_estimator(name):
+    make, data = DIVERGING[name]
+    X, y = data()
+    est = fit_quietly(make(learning_rate=1e-9, warm_start=True, max_iter=3), X, y)
+    before = snapshot(est, X)
+    with pytest.raises(ValueError) as excinfo:
+        est.set_params(learning_rate=1e3).fit(X, y)
+    assert_divergence_error(excinfo)
+    assert_same_snapshot(est, X, before)
+    # still usable: with a sane step it continues from where it was
+    fit_quietly(est.set_params(learning_rate=1e-9), X, y)
+    assert est.n_iter_ == before["n_iter_"] + 3
+
+
+@pytest.mark.parametrize("name", DIVERGING)
+def test_divergence_in_partial_fit_keeps_the_fitted_estimator(name):
+    make, data = DIVERGING[name]
+    X, y = data()
+    est = make(learning_rate=1e-9)
+    kwargs = {"classes": np.unique(y)} if name == "SoftmaxClassifier" else {}
+    est.partial_fit(X, y, **kwargs).partial_fit(X, y)
+    before = snapshot(est, X)
+    with pytest.raises(ValueError) as excinfo:
+        est.set_params(learning_rate=1e3).partial_fit(X, y)  # the explosion shows at the next mini-batch
+    assert_divergence_error(excinfo)
+    assert_same_snapshot(est, X, before)
+    # still usable, and its optimizer state was not touched by the failed call
+    reference = make(learning_rate=1e-9)
+    reference.partial_fit(X, y, **kwargs).partial_fit(X, y).partial_fit(X, y)
+    est.set_params(learning_rate=1e-9).partial_fit(X, y)
+    assert_allclose(params(est), params(reference), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", DIVERGING)
+def test_divergence_across_full_batch_partial_fit_calls_is_detected(name):
+    """With batch_size=None each partial_fit call is one gradient step. A learning rate far too large makes J
+    grow by many orders of magnitude per call; the contract says an exploding objective raises the divergence
+    error, so this must not go on silently until the parameters overflow."""
+    make, data = DIVERGING[name]
+    X, y = data()
+    est = make(learning_rate=1e-9).set_params(batch_size=None)
+    kwargs = {"classes": np.unique(y)} if name == "SoftmaxClassifier" else {}
+    est.partial_fit(X, y, **kwargs)
+    J_start = est.loss_curve_[-1]
+    est.set_params(learning_rate=1e3)
+    with pytest.raises(ValueError) as excinfo:
+        for _ in range(4):
+            est.partial_fit(X, y)
+    assert_divergence_error(excinfo)
+    assert np.isfinite(params(est)).all()
+    assert est.loss_curve_[0] == J_start

@@ -1,0 +1,105 @@
+"""The user's scikit-learn workflow: scaler + sknotes estimator in a Pipeline, cross-validated and grid-searched.
+
+With default parameters the sknotes estimators must score like their scikit-learn peers (LinearRegression,
+LogisticRegression) under the same 5-fold cross-validation; the references are computed here, not hard-coded.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_diabetes, load_digits, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+from threadpoolctl import threadpool_limits
+
+from sknotes import LinearRegressorGD, SoftmaxClassifier
+
+CV = KFold(5, shuffle=True, random_state=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_threaded_blas():
+    # These problems are tiny; on a busy 2-core machine multi-threaded OpenBLAS makes the reference
+    # LogisticRegression on digits take 10-50 s instead of ~0.05 s. One BLAS thread keeps the file fast.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def pipeline(est):
+    return Pipeline([("scale", MinMaxScaler()), ("est", est)])
+
+
+def cv_score(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the defaults converge on scaled data
+        return cross_val_score(pipeline(est), X, y, cv=CV, error_score="raise").mean()
+
+
+def test_regressor_defaults_match_linear_regression_in_cross_validation():
+    X, y = load_diabetes(return_X_y=True)
+    ours = cv_score(LinearRegressorGD(), X, y)
+    ref = cv_score(LinearRegression(), X, y)
+    assert ref > 0.4  # sanity of the reference
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+@pytest.mark.parametrize("loader", [load_digits, load_wine], ids=["digits", "wine"])
+def test_classifier_defaults_match_logistic_regression_in_cross_validation(loader):
+    X, y = loader(return_X_y=True)
+    ours = cv_score(SoftmaxClassifier(), X, y)
+    ref = cv_score(LogisticRegression(max_iter=5000), X, y)
+    assert ref > 0.9
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+def check_cv_results(search, n_candidates):
+    results = search.cv_results_
+    assert len(results["params"]) == n_candidates
+    score_keys = [key for key in results if key.endswith("test_score") and not key.startswith("rank")]
+    assert len(score_keys) == 2 + CV.get_n_splits()  # mean, std and one per split
+    for key in score_keys:
+        assert np.isfinite(np.asarray(results[key], dtype=float)).all(), key
+    assert search.best_score_ == np.max(results["mean_test_score"])
+
+
+def test_grid_search_regressor_learning_rate_and_weight_decay():
+    X, y = load_diabetes(return_X_y=True)
+    grid = {"est__learning_rate": [0.01, 0.1], "est__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(pipeline(LinearRegressorGD(solver="sgd", random_state=0)), grid, cv=CV, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # some grid points may stop at max_iter; not the point
+        search.fit(X, y)
+    check_cv_results(search, 4)
+    # the learning rate matters with 'sgd' (it would be ignored by 'lbfgs')
+    assert len(set(np.round(search.cv_results_["mean_test_score"], 10))) == 4
+    reference = cv_score(LinearRegressorGD(), X, y)
+    assert abs(search.best_score_ - reference) < 0.02, (search.best_score_, reference)
+    assert search.best_estimator_.named_steps["est"].get_params()["solver"] == "sgd"
+    assert search.score(X, y) > 0.4
+
+
+def test_grid_search_classifier_learning_rate_and_weight_decay():
+    X, y = load_wine(return_X_y=True)
+    grid = {"est__learning_rate": [0.01, 0.1], "est__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(pipeline(SoftmaxClassifier(random_state=0)), grid, cv=CV, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    check_cv_results(search, 4)
+    reference = cv_score(SoftmaxClassifier(), X, y)
+    assert search.best_score_ >= reference - 0.02, (search.best_score_, reference)
+
+
+def test_fitted_pipeline_pickles_and_keeps_its_predictions():
+    X, y = load_wine(return_X_y=True)
+    model = pipeline(SoftmaxClassifier(random_state=0)).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    assert_array_equal(restored.predict(X), model.predict(X))
+    assert_allclose(restored.predict_proba(X), model.predict_proba(X))
+    assert model.score(X, y) > 0.95
