@@ -5,7 +5,14 @@ core (:mod:`sknotes.nn`) and one training loop.
 """
 
 from ._linear import LinearRegressorGD, SoftmaxClassifier
+from ._mlp import MLPFromScratch, MLPRegressorFromScratch
 
 __version__ = "0.1.0"
 
-__all__ = ["LinearRegressorGD", "SoftmaxClassifier", "__version__"]
+__all__ = [
+    "LinearRegressorGD",
+    "MLPFromScratch",
+    "MLPRegressorFromScratch",
+    "SoftmaxClassifier",
+    "__version__",
+]

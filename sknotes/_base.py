@@ -15,7 +15,7 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -24,8 +24,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets, unique_labels
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ._training import TrainingState, train
 from .nn import LOSSES, OPTIMIZERS
@@ -106,6 +111,31 @@ class BaseNetworkEstimator(BaseEstimator):
         return None
 
     # ---- fitting ------------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 stays float32, anything else becomes float64.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: floats for regressors (several columns for several
+            targets); class labels of any type for classifiers, or a label
+            indicator matrix where multilabel classification is supported.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``s_i`` of the samples in the objective
+            (multiplied by the class weights for classifiers).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
 
     def _more_validate_params(self, incremental):
         if incremental and self.early_stopping:
@@ -254,6 +284,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
     def _encode_targets(self, y, first_call, incremental, classes):
         if first_call:
             self._y_1d = y.ndim == 1
+            self.out_activation_ = "identity"
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not first_call and Y.shape[1] != self._n_outputs():
             raise ValueError(
@@ -263,28 +294,6 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
 
     def _validation_score(self, network, theta, X, Y, sample_weight):
         return r2_score(Y, network.forward(theta, X)[0], sample_weight=sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 stays float32, anything else becomes float64.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights ``s_i`` of the samples in the objective.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -345,21 +354,40 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
+    #: Output for two classes: 'softmax' (two scores) or 'sigmoid' (one score).
+    _binary_output = "softmax"
+    #: Whether a label indicator matrix ``y`` (multilabel classification) is accepted.
+    _multilabel = False
+
     def _validate_fit_data(self, X, y, reset):
-        return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES)
+        X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=self._multilabel)
+        if y.ndim == 2 and y.shape[1] == 1:  # a column vector is not a multilabel target
+            y = column_or_1d(y, warn=True)
+        return X, y
 
     def _encode_targets(self, y, first_call, incremental, classes):
         check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
         if incremental:
             _check_partial_fit_first_call(self, classes)
         elif first_call:
             self.classes_ = unique_labels(y)
         if first_call:
-            if self.classes_.shape[0] < 2:
+            if self.classes_.shape[0] < 2 and not multilabel:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data "
                     f"contains only one class: {self.classes_[0]!r}."
                 )
+            binary = self.classes_.shape[0] == 2
+            self.out_activation_ = "sigmoid" if multilabel or binary and self._binary_output == "sigmoid" else "softmax"
+        if multilabel != (self.out_activation_ == "sigmoid" and y.ndim == 2):
+            raise ValueError(f"y is {'not ' * (not multilabel)}a label indicator matrix, unlike at the first call.")
+        if multilabel:
+            if y.shape[1] != self.classes_.shape[0]:
+                raise ValueError(
+                    f"y has {y.shape[1]} labels, but {self.classes_.shape[0]} were seen at the first call."
+                )
+            return y
         index = np.searchsorted(self.classes_, y)
         unseen = (index >= self.classes_.shape[0]) | (self.classes_[np.minimum(index, self.classes_.shape[0] - 1)] != y)
         if unseen.any():
@@ -369,21 +397,28 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
         Y = np.zeros((y.shape[0], self.classes_.shape[0]))
         Y[np.arange(y.shape[0]), index] = 1
-        return Y
+        return Y[:, 1:] if self.out_activation_ == "sigmoid" else Y
+
+    def _single_label_index(self, Y):
+        """Class index of every row of encoded targets (single-label problems)."""
+        return (Y[:, 0] > 0.5).astype(int) if Y.shape[1] == 1 else Y.argmax(axis=1)
 
     def _class_weights(self, Y, sample_weight, incremental):
+        multilabel = self.out_activation_ == "sigmoid" and Y.shape[1] > 1
         if self.class_weight is not None:
+            if multilabel:
+                raise ValueError("class_weight is not supported for multilabel y; pass sample_weight instead.")
             if incremental and self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight='balanced' is not supported by partial_fit: the class frequencies of the "
                     "whole data are unknown. Pass class_weight as a dict, or use fit."
                 )
-            index = Y.argmax(axis=1)
+            index = self._single_label_index(Y)
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[index])
             per_sample = weights[index].astype(Y.dtype)
             sample_weight = per_sample if sample_weight is None else sample_weight * per_sample
-        if not incremental and sample_weight is not None:
-            weight_per_class = sample_weight @ Y
+        if not incremental and sample_weight is not None and not multilabel:
+            weight_per_class = np.bincount(self._single_label_index(Y), sample_weight, self.classes_.shape[0])
             if np.count_nonzero(weight_per_class > 0) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes with positive weight, but "
@@ -392,38 +427,23 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         return sample_weight
 
     def _stratify(self, Y):
-        return Y.argmax(axis=1)
+        return None if self.out_activation_ == "sigmoid" and Y.shape[1] > 1 else self._single_label_index(Y)
 
     def _loss_name(self):
-        return "categorical_crossentropy"
+        return "categorical_crossentropy" if self.out_activation_ == "softmax" else "binary_crossentropy"
+
+    def _labels_from_scores(self, Z):
+        """Predicted class indices (single label) or 0/1 indicators (multilabel) from raw scores."""
+        if self.out_activation_ == "softmax":
+            return Z.argmax(axis=1)
+        return (Z > 0).astype(int).ravel() if Z.shape[1] == 1 else (Z > 0).astype(int)
 
     def _validation_score(self, network, theta, X, Y, sample_weight):
         Z = network.forward(theta, X)[0]
-        return accuracy_score(Y.argmax(axis=1), Z.argmax(axis=1), sample_weight=sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 stays float32, anything else becomes float64.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels (any type), or a label indicator matrix where multilabel
-            classification is supported.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the objective (multiplied by
-            the class weights).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
+        # Y - 1/2 turns one-hot/indicator targets into scores that decode to the true labels.
+        return accuracy_score(
+            self._labels_from_scores(Y - 0.5), self._labels_from_scores(Z), sample_weight=sample_weight
+        )
 
     @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -464,13 +484,15 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, the log-odds of ``classes_[1]`` against
             ``classes_[0]`` (positive means ``classes_[1]``), as scikit-learn's
-            binary classifiers return; otherwise one logit per class.
+            binary classifiers return; otherwise one score per class (or label).
         """
         Z = self._forward(X)
-        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+        if Z.shape[1] == 1:
+            return Z.ravel()
+        return Z[:, 1] - Z[:, 0] if self.out_activation_ == "softmax" and Z.shape[1] == 2 else Z
 
     def predict(self, X):
-        """Predict class labels: the class with the highest score.
+        """Predict class labels: the class with the highest score (each label with a positive score, multilabel).
 
         Parameters
         ----------
@@ -478,13 +500,13 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        scores = self._forward(X)
-        return self.classes_[scores.argmax(axis=1)]
+        labels = self._labels_from_scores(self._forward(X))
+        return labels if labels.ndim == 2 else self.classes_[labels]
 
     def predict_proba(self, X):
-        """Class probabilities, ``softmax(Z)`` computed stably (max-shifted).
+        """Class probabilities: ``softmax(Z)``, or ``sigmoid(Z)`` per label, computed stably.
 
         Parameters
         ----------
@@ -493,12 +515,19 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
+            Columns follow ``classes_``; rows sum to 1 (except multilabel,
+            where each column is the probability of its own label).
         """
-        return softmax(self._forward(X), axis=1)
+        Z = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return softmax(Z, axis=1)
+        return np.hstack([expit(-Z), expit(Z)]) if Z.shape[1] == 1 else expit(Z)
 
     def predict_log_proba(self, X):
-        """Log of the class probabilities, computed as ``log_softmax(Z)`` (finite even where a probability underflows).
+        """Log of the class probabilities, from ``log_softmax`` or ``log_expit`` of the scores.
+
+        Computed from the scores directly, not as the log of
+        :meth:`predict_proba`, so it stays finite where a probability underflows.
 
         Parameters
         ----------
@@ -508,4 +537,12 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._forward(X), axis=1)
+        Z = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return log_softmax(Z, axis=1)
+        return np.hstack([log_expit(-Z), log_expit(Z)]) if Z.shape[1] == 1 else log_expit(Z)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = self._multilabel
+        return tags

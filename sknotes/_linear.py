@@ -28,60 +28,60 @@ class _LinearParams:
 class LinearRegressorGD(_LinearParams, NetworkRegressor):
     """Linear regression trained by gradient descent.
 
-        The model of the notes, ``y = X w + b``, fitted by minimising the mean
-        (squared, absolute or Huber) error plus an optional L2 penalty, with
-        mini-batch gradient descent, Adam or L-BFGS. With the squared error it
-        reaches :class:`~sklearn.linear_model.Ridge` with ``alpha = n_samples *
-        weight_decay`` (:class:`~sklearn.linear_model.LinearRegression` when
-        ``weight_decay=0``). Several targets are fitted at once when ``y`` is 2-D.
+    The model of the notes, ``y = X w + b``, fitted by minimising the mean
+    (squared, absolute or Huber) error plus an optional L2 penalty, with
+    mini-batch gradient descent, Adam or L-BFGS. With the squared error it
+    reaches :class:`~sklearn.linear_model.Ridge` with ``alpha = n_samples *
+    weight_decay`` (:class:`~sklearn.linear_model.LinearRegression` when
+    ``weight_decay=0``). Several targets are fitted at once when ``y`` is 2-D.
 
-        Parameters
-        ----------
-        loss : {{'squared_error', 'absolute_error', 'huber'}}, default='squared_error'
-            Per-sample loss of the residual ``r = f(x) - y``: ``r^2 / 2``,
-            ``|r|``, or Huber's ``r^2 / 2`` for ``|r| <= delta`` and
-            ``delta (|r| - delta / 2)`` beyond (robust to outliers).
+    Parameters
+    ----------
+    loss : {{'squared_error', 'absolute_error', 'huber'}}, default='squared_error'
+        Per-sample loss of the residual ``r = f(x) - y``: ``r^2 / 2``,
+        ``|r|``, or Huber's ``r^2 / 2`` for ``|r| <= delta`` and
+        ``delta (|r| - delta / 2)`` beyond (robust to outliers).
 
-        delta : float, default=1.0
-            Threshold of the Huber loss, in units of ``y``.
+    delta : float, default=1.0
+        Threshold of the Huber loss, in units of ``y``.
 
     {parameters}
 
-        Attributes
-        ----------
-        coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-            Weights ``w`` (one row per target when ``y`` is 2-D).
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Weights ``w`` (one row per target when ``y`` is 2-D).
 
-        intercept_ : float or ndarray of shape (n_targets,)
-            Bias ``b``.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Bias ``b``.
 
     {attributes}
 
-        See Also
-        --------
-        sklearn.linear_model.Ridge : Closed-form solution of the same objective with squared error.
-        sklearn.linear_model.SGDRegressor : Per-sample stochastic gradient descent.
-        MLPRegressorFromScratch : The same with hidden layers.
+    See Also
+    --------
+    sklearn.linear_model.Ridge : Closed-form solution of the same objective with squared error.
+    sklearn.linear_model.SGDRegressor : Per-sample stochastic gradient descent.
+    MLPRegressorFromScratch : The same with hidden layers.
 
-        Notes
-        -----
+    Notes
+    -----
     {objective}
 
-        The parameters start at zero (the objective is convex, so the start does
-        not change the optimum). Gradient descent converges faster when the
-        features are on one scale: put a :class:`~sklearn.preprocessing.MinMaxScaler`
-        or :class:`~sklearn.preprocessing.StandardScaler` before it in a pipeline.
+    The parameters start at zero (the objective is convex, so the start does
+    not change the optimum). Gradient descent converges faster when the
+    features are on one scale: put a :class:`~sklearn.preprocessing.MinMaxScaler`
+    or :class:`~sklearn.preprocessing.StandardScaler` before it in a pipeline.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import make_regression
-        >>> from sknotes import LinearRegressorGD
-        >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
-        >>> reg = LinearRegressorGD(random_state=0).fit(X, y)
-        >>> reg.coef_.shape
-        (5,)
-        >>> round(reg.score(X, y), 3)
-        1.0
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sknotes import LinearRegressorGD
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> reg = LinearRegressorGD(random_state=0).fit(X, y)
+    >>> reg.coef_.shape
+    (5,)
+    >>> round(reg.score(X, y), 3)
+    1.0
     """
 
     def __init__(
@@ -157,61 +157,61 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
 class SoftmaxClassifier(_LinearParams, NetworkClassifier):
     """Softmax regression (multinomial logistic regression) trained by gradient descent.
 
-        Class scores ``z = x W + b``, one per class, turned into probabilities by
-        ``softmax(z)`` and fitted by minimising the cross-entropy plus an optional
-        L2 penalty. It is a true softmax for any number of classes: with two
-        classes there are still two score columns. It reaches multinomial
-        :class:`~sklearn.linear_model.LogisticRegression` with
-        ``C = 1 / (n_samples * weight_decay)``.
+    Class scores ``z = x W + b``, one per class, turned into probabilities by
+    ``softmax(z)`` and fitted by minimising the cross-entropy plus an optional
+    L2 penalty. It is a true softmax for any number of classes: with two
+    classes there are still two score columns. It reaches multinomial
+    :class:`~sklearn.linear_model.LogisticRegression` with
+    ``C = 1 / (n_samples * weight_decay)``.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {parameters}
 
-        class_weight : dict, 'balanced' or None, default=None
-            Weights of the classes in the objective, multiplied into the sample
-            weights: ``{{label: weight}}``, or 'balanced' for
-            ``n_samples / (n_classes * count(label))`` (``fit`` only).
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the objective, multiplied into the sample
+        weights: ``{{label: weight}}``, or 'balanced' for
+        ``n_samples / (n_classes * count(label))`` (``fit`` only).
 
-        Attributes
-        ----------
-        classes_ : ndarray of shape (n_classes,)
-            Class labels.
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
 
-        coef_ : ndarray of shape (n_classes, n_features)
-            Weights: row ``k`` scores class ``classes_[k]``.
+    coef_ : ndarray of shape (n_classes, n_features)
+        Weights: row ``k`` scores class ``classes_[k]``.
 
-        intercept_ : ndarray of shape (n_classes,)
-            Biases.
+    intercept_ : ndarray of shape (n_classes,)
+        Biases.
 
     {attributes}
 
-        See Also
-        --------
-        sklearn.linear_model.LogisticRegression : The same model, fitted by second-order solvers.
-        MLPFromScratch : The same with hidden layers.
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model, fitted by second-order solvers.
+    MLPFromScratch : The same with hidden layers.
 
-        Notes
-        -----
+    Notes
+    -----
     {objective}
 
-        The loss is the cross-entropy of the softmax,
-        :math:`\\ell(y, z) = -\\sum_k y_k \\log \\mathrm{{softmax}}(z)_k` with one-hot
-        :math:`y`, computed as ``log_softmax`` of the scores so that it never
-        overflows. The parameters start at zero (the objective is convex).
+    The loss is the cross-entropy of the softmax,
+    :math:`\\ell(y, z) = -\\sum_k y_k \\log \\mathrm{{softmax}}(z)_k` with one-hot
+    :math:`y`, computed as ``log_softmax`` of the scores so that it never
+    overflows. The parameters start at zero (the objective is convex).
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from sklearn.pipeline import make_pipeline
-        >>> from sklearn.preprocessing import MinMaxScaler
-        >>> from sknotes import SoftmaxClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> clf = make_pipeline(MinMaxScaler(), SoftmaxClassifier(random_state=0)).fit(X, y)
-        >>> clf.predict_proba(X[:1]).shape
-        (1, 3)
-        >>> clf.score(X, y) > 0.9
-        True
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sknotes import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(MinMaxScaler(), SoftmaxClassifier(random_state=0)).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    >>> clf.score(X, y) > 0.9
+    True
     """
 
     def __init__(

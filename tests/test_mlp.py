@@ -1,0 +1,278 @@
+"""MLPFromScratch and MLPRegressorFromScratch: hidden layers on the same core and training loop."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import (
+    load_digits,
+    make_classification,
+    make_friedman1,
+    make_moons,
+    make_multilabel_classification,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes.nn import check_gradient
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture
+def moons():
+    return make_moons(n_samples=300, noise=0.2, random_state=0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "identity"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize(
+    "make_est, target",
+    [
+        (lambda **kw: MLPFromScratch(**kw), "binary"),
+        (lambda **kw: MLPFromScratch(**kw), "multiclass"),
+        (lambda **kw: MLPFromScratch(**kw), "multilabel"),
+        (lambda **kw: MLPRegressorFromScratch(loss="squared_error", **kw), "continuous"),
+        (lambda **kw: MLPRegressorFromScratch(loss="huber", delta=0.5, **kw), "continuous"),
+        (lambda **kw: MLPRegressorFromScratch(loss="absolute_error", **kw), "continuous"),
+    ],
+    ids=["binary", "softmax", "multilabel", "squared", "huber", "absolute"],
+)
+def test_estimator_objective_gradient_matches_finite_differences(make_est, target, depth, activation):
+    rng = np.random.RandomState(depth)
+    X = rng.normal(size=(12, 4))
+    y = {
+        "binary": rng.randint(0, 2, 12),
+        "multiclass": rng.randint(0, 3, 12),
+        "multilabel": rng.randint(0, 2, (12, 3)),
+        "continuous": rng.normal(size=(12, 2)),
+    }[target]
+    est = make_est(hidden_layer_sizes=(5,) * depth, activation=activation, weight_decay=0.1, max_iter=1)
+    est.set_params(solver="sgd", random_state=0).fit(X, y)
+    network = est._build_network(4, est.n_outputs_)
+    theta = est._get_theta(network) + 0.05 * rng.normal(size=network.n_params)
+    Y = est._encode_targets(y, first_call=False, incremental=False, classes=None).astype(float)
+    sw = rng.uniform(0.5, 2, size=12)
+    error = check_gradient(lambda t: est._objective(network, t, X, Y, sw, None), theta)
+    assert error < 1e-6
+
+
+def test_one_full_batch_sgd_step_equals_the_hand_derived_update():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+    lr, lam = 0.1, 0.01
+    reg = MLPRegressorFromScratch(
+        (3,), "tanh", solver="sgd", learning_rate=lr, momentum=0.0, batch_size=None, weight_decay=lam, max_iter=1,
+        random_state=0, tol=0.0,
+    )  # fmt: skip
+    W1, b1, W2, b2 = _initial_parameters(reg, X, y)
+    # forward: h = tanh(X W1 + b1), f = h W2 + b2; J = mean((f - y)^2 / 2) + lam / 2 (|W1|^2 + |W2|^2)
+    H = np.tanh(X @ W1 + b1)
+    G = (H @ W2 + b2 - y[:, None]) / len(y)  # dJ/df
+    dH = G @ W2.T * (1 - H**2)  # chain rule through tanh
+    expected = [W1 - lr * (X.T @ dH + lam * W1), W2 - lr * (H.T @ G + lam * W2)]
+    reg.fit(X, y)
+    np.testing.assert_allclose(reg.coefs_[0], expected[0], rtol=1e-12)
+    np.testing.assert_allclose(reg.coefs_[1], expected[1], rtol=1e-12)
+    np.testing.assert_allclose(reg.intercepts_[0], b1 - lr * dH.sum(axis=0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(reg.intercepts_[1], b2 - lr * G.sum(axis=0), rtol=1e-12)
+
+
+def _initial_parameters(reg, X, y):
+    """The starting point of a fit: the network's initialisation with the estimator's seed derivation."""
+    from sklearn.utils import check_random_state
+
+    seed = check_random_state(reg.random_state).randint(np.iinfo(np.int32).max)
+    network = reg.set_params().fit(X, y)._build_network(X.shape[1], 1)  # a fit, only to build the network
+    theta = network.init_params(np.random.RandomState(seed))
+    (W1, b1), (W2, b2) = network.unpack(theta)
+    return W1, b1, W2, b2
+
+
+def test_initialisation_he_for_relu_glorot_otherwise():
+    X, y = np.random.RandomState(0).normal(size=(10, 400)), np.arange(10) % 2
+    for activation, bound in (("relu", np.sqrt(6 / 400)), ("tanh", np.sqrt(6 / 600))):
+        clf = MLPFromScratch((200,), activation, solver="sgd", learning_rate=1e-12, max_iter=1, random_state=0)
+        W = clf.fit(X, y).coefs_[0]
+        assert np.abs(W).max() <= bound and np.abs(W).max() > 0.99 * bound
+
+
+def test_float32_starts_where_float64_starts_and_stays_float32(moons):
+    X, y = moons
+    a = MLPFromScratch((8,), learning_rate=1e-12, max_iter=1, random_state=0).fit(X, y)
+    b = MLPFromScratch((8,), learning_rate=1e-12, max_iter=1, random_state=0).fit(X.astype(np.float32), y)
+    assert all(W.dtype == np.float32 for W in b.coefs_ + b.intercepts_)
+    assert b.predict_proba(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(b.coefs_[0], a.coefs_[0], rtol=1e-5, atol=1e-6)
+
+
+def test_output_layer_by_target_type():
+    X, _ = make_classification(n_samples=60, n_features=5, random_state=0)
+    binary = MLPFromScratch((4,), max_iter=5).fit(X, np.arange(60) % 2 == 0)
+    multi = MLPFromScratch((4,), max_iter=5).fit(X, np.arange(60) % 3)
+    Y = make_multilabel_classification(n_samples=60, n_features=5, n_classes=4, random_state=0)[1]
+    multilabel = MLPFromScratch((4,), max_iter=5).fit(X, Y)
+    assert (binary.out_activation_, binary.n_outputs_, binary.n_layers_) == ("sigmoid", 1, 3)
+    assert binary.decision_function(X).shape == (60,)
+    np.testing.assert_array_equal(binary.predict(X), binary.classes_[(binary.decision_function(X) > 0).astype(int)])
+    assert (multi.out_activation_, multi.n_outputs_) == ("softmax", 3)
+    assert (multilabel.out_activation_, multilabel.n_outputs_) == ("sigmoid", 4)
+    assert multilabel.predict(X).shape == (60, 4) and set(np.unique(multilabel.predict(X))) <= {0, 1}
+    for clf in (binary, multi):
+        proba = clf.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1)
+        np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), rtol=1e-10)
+    reg = MLPRegressorFromScratch((4,), max_iter=5).fit(X, np.c_[X[:, 0], X[:, 1]])
+    assert (reg.out_activation_, reg.n_outputs_, reg.predict(X).shape) == ("identity", 2, (60, 2))
+
+
+def test_extreme_scores_give_finite_probabilities():
+    X, y = make_classification(n_samples=50, n_features=4, random_state=0)
+    for target in (y, np.arange(50) % 3):
+        clf = MLPFromScratch((4,), max_iter=20, random_state=0).fit(X, target)
+        X_big = X * 1e8
+        assert np.all(np.isfinite(clf.predict_proba(X_big))) and np.all(np.isfinite(clf.predict_log_proba(X_big)))
+        np.testing.assert_allclose(clf.predict_proba(X_big).sum(axis=1), 1)
+
+
+def test_red_and_blue_dots_need_a_hidden_layer(moons):
+    X, y = moons
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    mlp = make_pipeline(MinMaxScaler(), MLPFromScratch((32,), learning_rate=0.03, random_state=0))
+    linear = make_pipeline(MinMaxScaler(), SoftmaxClassifier(random_state=0))
+    mlp_score, linear_score = cross_val_score(mlp, X, y, cv=cv).mean(), cross_val_score(linear, X, y, cv=cv).mean()
+    assert mlp_score >= 0.95
+    assert linear_score < 0.9  # a line cannot separate the moons
+
+
+def test_friedman_mlp_regressor_beats_linear_regression():
+    X, y = make_friedman1(n_samples=1000, noise=0.5, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    mlp = MLPRegressorFromScratch((64,), learning_rate=0.01, max_iter=300, random_state=0)
+    mlp_score = cross_val_score(make_pipeline(MinMaxScaler(), mlp), X, y, cv=cv).mean()
+    linear_score = cross_val_score(make_pipeline(MinMaxScaler(), LinearRegressorGD()), X, y, cv=cv).mean()
+    assert linear_score < 0.8 and mlp_score > linear_score + 0.1
+
+
+def test_digits_cross_validation_reaches_sklearn_mlp_accuracy():
+    X, y = load_digits(return_X_y=True)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    clf = make_pipeline(MinMaxScaler(), MLPFromScratch((64,), learning_rate=0.003, random_state=0))
+    assert cross_val_score(clf, X, y, cv=cv).mean() >= 0.978
+
+
+def test_grid_search_over_learning_rate_and_weight_decay(moons):
+    X, y = moons
+    grid = {"mlpfromscratch__learning_rate": [0.001, 0.03], "mlpfromscratch__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(make_pipeline(MinMaxScaler(), MLPFromScratch((32,), random_state=0)), grid, cv=3)
+    search.fit(X, y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    # too small a step stays on the near-linear plateau; too much decay keeps the network near-linear
+    assert search.best_params_ == {"mlpfromscratch__learning_rate": 0.03, "mlpfromscratch__weight_decay": 1e-4}
+    assert search.best_score_ > 0.95
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_every_solver_fits_the_moons(moons, solver):
+    X, y = moons
+    clf = MLPFromScratch((16,), "tanh", solver=solver, learning_rate=0.1 if solver == "sgd" else 0.03, random_state=0)
+    assert clf.fit(X, y).score(X, y) > 0.95
+
+
+def test_sparse_input_equals_dense(moons):
+    X, y = moons
+    dense = MLPFromScratch((8,), max_iter=20, random_state=0).fit(X, y)
+    for fmt in (sparse.csr_matrix, sparse.csc_matrix):
+        sp = MLPFromScratch((8,), max_iter=20, random_state=0).fit(fmt(X), y)
+        for a, b in zip(dense.coefs_, sp.coefs_):
+            np.testing.assert_allclose(a, b, rtol=1e-10)
+        np.testing.assert_allclose(sp.predict_proba(fmt(X)), dense.predict_proba(X), rtol=1e-10)
+
+
+def test_dropout_trains_and_is_off_at_prediction(moons):
+    X, y = moons
+    clf = MLPFromScratch((32,), dropout=0.3, learning_rate=0.03, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert clf.score(X, y) > 0.9
+    no_dropout = MLPFromScratch((32,), learning_rate=0.03, random_state=0, max_iter=clf.n_iter_).fit(X, y)
+    assert not np.allclose(no_dropout.coefs_[0], clf.coefs_[0])
+
+
+def test_partial_fit_equals_one_epoch_of_fit_and_keeps_optimizer_state(moons):
+    X, y = moons
+    kw = dict(hidden_layer_sizes=(8,), learning_rate=0.01, random_state=0)
+    fitted = MLPFromScratch(max_iter=1, **kw).fit(X, y)
+    partial = MLPFromScratch(**kw).partial_fit(X, y, classes=[0, 1])
+    for a, b in zip(fitted.coefs_, partial.coefs_):
+        np.testing.assert_array_equal(a, b)
+    restored = pickle.loads(pickle.dumps(partial))
+    partial.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    for a, b in zip(partial.coefs_, restored.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert partial._training_state.optimizer.t == 2 * int(np.ceil(len(y) / 200))
+    with pytest.raises(ValueError, match="classes"):
+        MLPFromScratch(**kw).partial_fit(X, y)
+
+
+def test_warm_start_continues_and_early_stopping_restores_best(moons):
+    X, y = moons
+    clf = MLPFromScratch((8,), learning_rate=0.01, max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    first_curve = list(clf.loss_curve_)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 10 and clf.loss_curve_[:5] == first_curve and clf.loss_curve_[5] < first_curve[0]
+    es = MLPFromScratch((8,), learning_rate=0.03, early_stopping=True, random_state=0).fit(X, y)
+    assert len(es.validation_scores_) == es.n_iter_
+    assert es.best_validation_score_ == max(es.validation_scores_)
+
+
+def test_class_weight_equals_sample_weight(moons):
+    X, y = moons
+    weighted = MLPFromScratch((8,), class_weight={0: 3.0, 1: 1.0}, max_iter=20, random_state=0).fit(X, y)
+    sw = np.where(y == 0, 3.0, 1.0)
+    explicit = MLPFromScratch((8,), max_iter=20, random_state=0).fit(X, y, sample_weight=sw)
+    for a, b in zip(weighted.coefs_, explicit.coefs_):
+        np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (10, 0)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (-3,)}, "hidden_layer_sizes"),
+        ({"activation": "softplus"}, "activation"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"dropout": -0.1}, "dropout"),
+        ({"dropout": 0.5, "solver": "lbfgs"}, "dropout"),
+        ({"solver": "newton"}, "solver"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(moons, params, match):
+    X, y = moons
+    for Est in (MLPFromScratch, MLPRegressorFromScratch):
+        with pytest.raises(ValueError, match=match):
+            Est(**params).fit(X, y)
+
+
+def test_divergence_leaves_fitted_model_intact(moons):
+    X, y = moons
+    reg = MLPRegressorFromScratch((8,), solver="sgd", learning_rate=0.01, max_iter=5, random_state=0, warm_start=True)
+    reg.fit(X, y * 1.0)
+    before = [W.copy() for W in reg.coefs_], reg.predict(X), reg.n_iter_
+    reg.set_params(learning_rate=1e6)
+    with pytest.raises(ValueError, match=r"epoch \d+.*learning_rate"):
+        reg.fit(X * 1e3, y * 1e3)
+    for a, b in zip(before[0], reg.coefs_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(before[1], reg.predict(X))
+    assert reg.n_iter_ == before[2]
+
+
+def test_max_iter_warns():
+    X, y = make_moons(n_samples=100, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        MLPFromScratch((4,), max_iter=2, random_state=0).fit(X, y)
