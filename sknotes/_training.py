@@ -80,6 +80,7 @@ def train(
     shuffle=True,
     validation_score=None,
     verbose=False,
+    on_epoch_end=None,
 ):
     """Minimise ``objective`` from ``theta``, in epochs over ``(X, Y, sample_weight)``.
 
@@ -118,6 +119,10 @@ def train(
         improvement is judged on it, and the best parameters are returned.
     verbose : bool
         Print one line per epoch.
+    on_epoch_end : callable or None
+        ``on_epoch_end(state, theta) -> bool`` after every epoch (L-BFGS
+        iteration), for progress reporting; returning True stops training
+        (reported as converged).
 
     Returns
     -------
@@ -131,15 +136,28 @@ def train(
     theta = theta.copy()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if solver == "lbfgs":
-            return _train_lbfgs(objective, theta, state, X, Y, sample_weight, max_iter, tol, verbose)
+            return _train_lbfgs(objective, theta, state, X, Y, sample_weight, max_iter, tol, verbose, on_epoch_end)
         return _train_epochs(
             objective, theta, state, X, Y, sample_weight, batch_size, max_iter, tol,
-            n_iter_no_change, shuffle, validation_score, verbose,
+            n_iter_no_change, shuffle, validation_score, verbose, on_epoch_end,
         )  # fmt: skip
 
 
 def _train_epochs(
-    objective, theta, state, X, Y, sw, batch_size, max_iter, tol, n_iter_no_change, shuffle, validation_score, verbose
+    objective,
+    theta,
+    state,
+    X,
+    Y,
+    sw,
+    batch_size,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    shuffle,
+    validation_score,
+    verbose,
+    on_epoch_end,
 ):
     n_samples = X.shape[0]
     batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
@@ -183,7 +201,8 @@ def _train_epochs(
         state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
         if verbose:
             print(f"{message}, {time.perf_counter() - start:.3f} s")
-        if tol is not None and state.no_improvement_count > n_iter_no_change:
+        stop = on_epoch_end is not None and on_epoch_end(state, theta)
+        if stop or tol is not None and state.no_improvement_count > n_iter_no_change:
             converged = True
             break
     if best_theta is not None:
@@ -191,7 +210,7 @@ def _train_epochs(
     return Result(theta, state, converged)
 
 
-def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose):
+def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_epoch_end):
     dtype = theta.dtype
     iterate = {"theta": theta.copy()}
 
@@ -210,6 +229,9 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose):
         state.best_loss = min(state.best_loss, J)
         if verbose:
             print(f"Iteration {state.n_iter}: loss = {J:.8g}")
+        if on_epoch_end is not None and on_epoch_end(state, iterate["theta"]):
+            iterate["stopped"] = True
+            raise StopIteration  # scipy's documented way for a callback to end minimize
 
     try:
         result = scipy.optimize.minimize(
@@ -229,7 +251,7 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose):
     if not state.loss_curve:  # converged at the start: record J there
         state.loss_curve.append(float(result.fun))
         state.best_loss = float(result.fun)
-    return Result(theta, state, converged=result.status == 0)
+    return Result(theta, state, converged=result.status == 0 or "stopped" in iterate)
 
 
 def _interrupted(theta, state):

@@ -144,3 +144,19 @@ def test_float32_stays_float32(problem):
     for solver, optimizer in (("sgd", SGD(0.1)), ("adam", Adam(0.01)), ("lbfgs", None)):
         result = train(objective, theta, _state(optimizer), X.astype(np.float32), Y.astype(np.float32), solver=solver)
         assert result.theta.dtype == np.float32
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_on_epoch_end_sees_every_epoch_and_can_stop(problem, solver):
+    net, objective, X, Y = problem
+    seen = []
+
+    def on_epoch_end(state, theta):
+        seen.append((state.n_iter, state.loss_curve[-1], theta.copy()))
+        return state.n_iter == 3
+
+    optimizer = SGD(0.01) if solver == "sgd" else None
+    result = train(objective, np.zeros(net.n_params), _state(optimizer), X, Y, solver=solver, on_epoch_end=on_epoch_end)
+    assert [n for n, _, _ in seen] == [1, 2, 3] and result.converged
+    assert result.state.loss_curve == [loss for _, loss, _ in seen]
+    np.testing.assert_array_equal(result.theta, seen[-1][2])
