@@ -38,6 +38,12 @@ from .nn import LOSSES, OPTIMIZERS
 _DTYPES = (np.float64, np.float32)
 
 
+def _weighted_column_means(X, sample_weight):
+    """``sum_i s_i x_i / sum_i s_i`` for dense or sparse ``X``, in the dtype of ``X``, without copying ``X``."""
+    weights = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
+    return np.asarray(X.T @ weights).ravel().astype(X.dtype) / X.dtype.type(weights.sum())
+
+
 def _has_stochastic_solver(estimator):
     """``partial_fit`` exists only for the epoch-wise solvers (as in scikit-learn's MLP)."""
     if estimator.solver == "lbfgs":
@@ -74,8 +80,8 @@ class BaseNetworkEstimator(BaseEstimator):
 
     # ---- what a subclass provides -------------------------------------------------------
 
-    def _build_network(self, n_features, n_outputs):
-        """The :class:`~sknotes.nn.Network` this estimator is."""
+    def _build_network(self, n_features, n_outputs, input_offset=None):
+        """The :class:`~sknotes.nn.Network` this estimator is (``input_offset``: see :class:`~sknotes.nn.Network`)."""
         raise NotImplementedError
 
     def _loss_name(self):
@@ -90,9 +96,13 @@ class BaseNetworkEstimator(BaseEstimator):
         """Store the flat parameters as the public fitted attributes."""
         raise NotImplementedError
 
-    def _get_theta(self, network):
-        """The flat parameter vector of the fitted attributes."""
+    def _get_params(self):
+        """The fitted attributes as per-layer ``(W, b)`` arrays, ``W`` of shape (n_in, n_out)."""
         raise NotImplementedError
+
+    def _get_theta(self, network):
+        """The fitted attributes as a new flat parameter vector."""
+        return network.from_layers(self._get_params())
 
     def _validation_score(self, network, theta, X, Y, sample_weight):
         """Score (higher is better) on the early-stopping validation split."""
@@ -161,7 +171,11 @@ class BaseNetworkEstimator(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         sample_weight = self._class_weights(Y, sample_weight, incremental)
 
-        network = self._build_network(X.shape[1], Y.shape[1])
+        # L-BFGS works on centred inputs, which conditions the objective far better when the features are
+        # all positive (MinMaxScaler); the model and its optimum are the same. The epoch-wise solvers take
+        # the textbook steps in the plain parameters.
+        offset = _weighted_column_means(X, sample_weight) if self.solver == "lbfgs" else None
+        network = self._build_network(X.shape[1], Y.shape[1], offset)
         if first_call:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             state = TrainingState(rng=np.random.RandomState(seed))
@@ -255,8 +269,8 @@ class BaseNetworkEstimator(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=_DTYPES)
         network = self._build_network(self.n_features_in_, self._n_outputs())
-        theta = self._get_theta(network).astype(X.dtype, copy=False)
-        return network.forward(theta, X)[0]
+        params = [(W.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)) for W, b in self._get_params()]
+        return network.forward(params, X)[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

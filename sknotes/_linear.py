@@ -10,15 +10,15 @@ from .nn import Network
 class _LinearParams:
     """Maps the single Dense layer to ``coef_`` (n_outputs, n_features) and ``intercept_``."""
 
-    def _build_network(self, n_features, n_outputs):
-        return Network((n_features, n_outputs), out_activation="identity")
+    def _build_network(self, n_features, n_outputs, input_offset=None):
+        return Network((n_features, n_outputs), out_activation="identity", input_offset=input_offset)
 
     def _set_params_from_theta(self, network, theta):
-        ((W, b),) = network.unpack(theta)
-        self.coef_, self.intercept_ = W.T.copy(), b.copy()
+        ((W, b),) = network.to_layers(theta)
+        self.coef_, self.intercept_ = np.ascontiguousarray(W.T), b
 
-    def _get_theta(self, network):
-        return network.pack([(self.coef_.T, self.intercept_)])
+    def _get_params(self):
+        return [(np.atleast_2d(self.coef_).T, np.atleast_1d(self.intercept_))]
 
     def _n_outputs(self):
         return self.coef_.shape[0]
@@ -133,10 +133,6 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
         super()._set_params_from_theta(network, theta)
         if self._y_1d:
             self.coef_, self.intercept_ = self.coef_[0], self.intercept_[0]
-
-    def _get_theta(self, network):
-        coef, intercept = np.atleast_2d(self.coef_), np.atleast_1d(self.intercept_)
-        return network.pack([(coef.T, intercept)])
 
     def _n_outputs(self):
         return 1 if self._y_1d else self.coef_.shape[0]

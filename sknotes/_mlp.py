@@ -46,19 +46,19 @@ class _MLPParams:
                 "set dropout=0 or solver='sgd' or 'adam'."
             )
 
-    def _build_network(self, n_features, n_outputs):
+    def _build_network(self, n_features, n_outputs, input_offset=None):
         sizes = (n_features, *np.atleast_1d(self.hidden_layer_sizes).tolist(), n_outputs)
-        return Network(sizes, self.activation, self.out_activation_, self.dropout)
+        return Network(sizes, self.activation, self.out_activation_, self.dropout, input_offset)
 
     def _set_params_from_theta(self, network, theta):
-        params = network.unpack(theta)
-        self.coefs_ = [W.copy() for W, _ in params]
-        self.intercepts_ = [b.copy() for _, b in params]
+        params = network.to_layers(theta)
+        self.coefs_ = [W for W, _ in params]
+        self.intercepts_ = [b for _, b in params]
         self.n_layers_ = len(params) + 1
         self.n_outputs_ = params[-1][0].shape[1]
 
-    def _get_theta(self, network):
-        return network.pack(list(zip(self.coefs_, self.intercepts_)))
+    def _get_params(self):
+        return list(zip(self.coefs_, self.intercepts_))
 
     def _n_outputs(self):
         return self.coefs_[-1].shape[1]

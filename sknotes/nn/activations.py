@@ -1,16 +1,20 @@
 """Activation functions and their derivatives.
 
-Each activation is a pair of pure functions held in :data:`ACTIVATIONS`:
+Each activation is a pair of functions held in :data:`ACTIVATIONS`:
 
-``forward(Z)``
+``forward(Z, out=None)``
     the activation ``A = f(Z)``, applied element-wise (row-wise for softmax);
-``backward(A, dA)``
+``backward(A, dA, out=None)``
     the gradient ``dZ`` of the objective with respect to ``Z``, given the
     gradient ``dA`` with respect to the output and the output ``A`` itself.
 
 Every derivative is written in terms of the *output* ``A``, so the backward
 pass needs only the activations cached by the forward pass. All functions
 are numerically stable for any finite input and keep the input dtype.
+
+Without ``out`` they return new arrays. The network passes ``out=Z`` (or
+``out=dA``) for temporaries it owns, so a training step allocates no more
+arrays than it needs; ``identity`` returns its input as it is.
 """
 
 from typing import Callable, NamedTuple
@@ -27,54 +31,63 @@ class Activation(NamedTuple):
     backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def identity(Z):
-    """Return ``Z`` unchanged: f(z) = z."""
+def identity(Z, out=None):
+    """Return ``Z`` itself: f(z) = z."""
     return Z
 
 
-def identity_backward(A, dA):
+def identity_backward(A, dA, out=None):
     """f'(z) = 1, so dZ = dA."""
     return dA
 
 
-def relu(Z):
+def relu(Z, out=None):
     """Rectified linear unit: f(z) = max(z, 0)."""
-    return np.maximum(Z, 0)
+    return np.maximum(Z, 0, out=out)
 
 
-def relu_backward(A, dA):
+def relu_backward(A, dA, out=None):
     """f'(z) = 1 where z > 0 (equivalently a > 0), else 0."""
-    return np.where(A > 0, dA, 0)
+    return np.multiply(dA, A > 0, out=out)
 
 
-def tanh(Z):
+def tanh(Z, out=None):
     """Hyperbolic tangent: f(z) = tanh(z)."""
-    return np.tanh(Z)
+    return np.tanh(Z, out=out)
 
 
-def tanh_backward(A, dA):
+def tanh_backward(A, dA, out=None):
     """f'(z) = 1 - tanh(z)^2 = 1 - a^2."""
-    return dA * (1 - A * A)
+    slope = A * A
+    np.subtract(1, slope, out=slope)
+    return np.multiply(dA, slope, out=out)
 
 
-def sigmoid(Z):
+def sigmoid(Z, out=None):
     """Logistic sigmoid f(z) = 1 / (1 + exp(-z)), via the stable ``scipy.special.expit``."""
-    return expit(Z)
+    return expit(Z, out=out)
 
 
-def sigmoid_backward(A, dA):
+def sigmoid_backward(A, dA, out=None):
     """f'(z) = f(z) (1 - f(z)) = a (1 - a)."""
-    return dA * A * (1 - A)
+    slope = 1 - A
+    slope *= A
+    return np.multiply(dA, slope, out=out)
 
 
-def softmax(Z):
+def softmax(Z, out=None):
     """Row-wise softmax: a_k = exp(z_k) / sum_j exp(z_j) (max-shifted, never overflows)."""
-    return _softmax(Z, axis=1)
+    A = _softmax(Z, axis=1)
+    if out is None:
+        return A
+    out[...] = A
+    return out
 
 
-def softmax_backward(A, dA):
+def softmax_backward(A, dA, out=None):
     """Jacobian-vector product of softmax: dz_k = a_k (da_k - sum_j a_j da_j)."""
-    return A * (dA - np.sum(A * dA, axis=1, keepdims=True))
+    centred = dA - np.sum(A * dA, axis=1, keepdims=True)
+    return np.multiply(A, centred, out=out)
 
 
 #: Registry of activations by name. Parameter validation builds its choices from these keys.

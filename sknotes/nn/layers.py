@@ -53,22 +53,34 @@ class Dense:
         return W, np.zeros(self.n_out)
 
     @staticmethod
-    def forward(X, W, b):
-        """Return ``X @ W + b``, shape (n_samples, n_out)."""
+    def forward(X, W, b, offset=None):
+        """Return ``X @ W + b``, or ``(X - offset) @ W + b`` with an input offset; shape (n_samples, n_out).
+
+        The offset (a vector of feature means) centres the inputs without
+        copying ``X``: ``(X - mu) W + b = X W + (b - mu W)``. Centred inputs
+        make the objective far better conditioned when the features are all
+        positive, as after a ``MinMaxScaler``.
+        """
         Z = X @ W
-        Z += b
+        Z += b if offset is None else b - offset @ W
         return Z
 
     @staticmethod
-    def backward(X, W, dZ, gW, gb, need_dX=True):
+    def backward(X, W, dZ, gW, gb, need_dX=True, offset=None):
         """Back-propagate ``dZ`` through the layer.
 
-        Writes ``dJ/dW = X^T dZ`` into ``gW`` and ``dJ/db = sum_i dZ_i`` into
-        ``gb`` (in place) and returns ``dJ/dX = dZ W^T`` (or ``None`` when
-        ``need_dX`` is false, as for the first layer).
+        Writes ``dJ/dW = (X - offset)^T dZ`` into ``gW`` and
+        ``dJ/db = sum_i dZ_i`` into ``gb`` (in place) and returns
+        ``dJ/dX = dZ W^T`` (or ``None`` when ``need_dX`` is false, as for the
+        first layer).
         """
-        gW[...] = X.T @ dZ
+        if isinstance(X, np.ndarray):
+            np.matmul(X.T, dZ, out=gW)  # straight into the gradient vector, no temporary
+        else:  # SciPy sparse input: the product is computed by SciPy
+            gW[...] = X.T @ dZ
         np.sum(dZ, axis=0, out=gb)
+        if offset is not None:
+            gW -= np.outer(offset, gb)  # (X - mu)^T dZ = X^T dZ - mu^T sum_i dZ_i
         return dZ @ W.T if need_dX else None
 
 

@@ -118,9 +118,11 @@ def weighted_loss(loss, Y, Z, sample_weight=None):
     dZ : ndarray of shape (n_samples, n_outputs)
         Its gradient: ``s_i / sum_j s_j * dl_i/dz_i`` for every row.
     """
-    per_sample, dZ = loss(Y, Z)
+    per_sample, dZ = loss(Y, Z)  # dZ is a new array: scale it in place
     if sample_weight is None:
         scale = 1.0 / Z.shape[0]
-        return float(per_sample.sum()) * scale, dZ * Z.dtype.type(scale)
+        dZ *= Z.dtype.type(scale)
+        return float(per_sample.sum()) * scale, dZ
     w = sample_weight / sample_weight.sum()
-    return float(w @ per_sample), dZ * w[:, None].astype(Z.dtype, copy=False)
+    dZ *= w[:, None].astype(Z.dtype, copy=False)
+    return float(w @ per_sample), dZ

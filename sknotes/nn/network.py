@@ -40,6 +40,14 @@ class Network:
     dropout : float, default=0.0
         Inverted-dropout rate on hidden-layer outputs, applied only when a
         random generator is passed to :meth:`forward`.
+    input_offset : ndarray of shape (n_features,), default=None
+        Where the flat parameters put the origin of the input space: the
+        first layer computes ``(X - input_offset) W_1 + c_1`` (see
+        :meth:`Dense.forward`). It is the same model with the bias
+        ``b_1 = c_1 - input_offset W_1`` (:meth:`to_layers` and
+        :meth:`from_layers` convert), but centring the inputs this way makes
+        the objective much better conditioned for every solver. The weights and
+        the L2 penalty are unchanged, so the optimum is the same.
 
     Examples
     --------
@@ -58,11 +66,12 @@ class Network:
     True
     """
 
-    def __init__(self, layer_sizes, activation="relu", out_activation="identity", dropout=0.0):
+    def __init__(self, layer_sizes, activation="relu", out_activation="identity", dropout=0.0, input_offset=None):
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
         self.activation = activation
         self.out_activation = out_activation
         self.dropout = dropout
+        self.input_offset = input_offset
         self.layers = [Dense(n_in, n_out) for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
         self._act = ACTIVATIONS[activation]
         self._dropout = Dropout(dropout) if dropout > 0 else None
@@ -82,6 +91,22 @@ class Network:
             params.append((W, b))
             start = stop + layer.n_out
         return params
+
+    def to_layers(self, theta):
+        """Per-layer ``(W, b)`` copies with the model's true biases (undoing the input offset)."""
+        layers = [(W.copy(), b.copy()) for W, b in self.unpack(theta)]
+        if self.input_offset is not None:
+            W, b = layers[0]
+            b -= (self.input_offset @ W).astype(b.dtype, copy=False)
+        return layers
+
+    def from_layers(self, params, dtype=None):
+        """A new flat vector from per-layer ``(W, b)`` with true biases (the inverse of :meth:`to_layers`)."""
+        theta = self.pack(params, dtype)
+        if self.input_offset is not None:
+            W, b = self.unpack(theta)[0]
+            b += (self.input_offset @ W).astype(b.dtype, copy=False)
+        return theta
 
     def pack(self, params, dtype=None):
         """Concatenate per-layer ``(W, b)`` arrays into a new flat vector (of their dtype unless ``dtype`` is given)."""
@@ -110,7 +135,10 @@ class Network:
 
         Parameters
         ----------
-        theta : ndarray of shape (n_params,)
+        theta : ndarray of shape (n_params,), or list of (W, b)
+            The flat parameters, or per-layer arrays with true biases as
+            :meth:`to_layers` gives (prediction uses the estimators' fitted
+            arrays without packing them).
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         rng : numpy.random.RandomState, default=None
             Source of the dropout masks; without it no dropout is applied
@@ -121,10 +149,14 @@ class Network:
         Z : ndarray of shape (n_samples, n_outputs)
         cache : list of (layer input, activation output, dropout mask)
         """
-        params = self.unpack(theta)
+        if isinstance(theta, list):  # true-bias layers, as from to_layers()
+            params, offset = theta, None
+        else:
+            params, offset = self.unpack(theta), self.input_offset
         cache, A_in = [], X
-        for W, b in params[:-1]:
-            A = self._act.forward(Dense.forward(A_in, W, b))
+        for k, (W, b) in enumerate(params[:-1]):
+            Z = Dense.forward(A_in, W, b, offset if k == 0 else None)
+            A = self._act.forward(Z, out=Z)  # Z is not needed again: activate in place
             mask = None
             if self._dropout is not None and rng is not None:
                 A_in, mask = self._dropout.forward(A, rng)
@@ -132,7 +164,7 @@ class Network:
                 A_in = A
             cache.append((A, mask))
         W, b = params[-1]
-        return Dense.forward(A_in, W, b), (X, cache)
+        return Dense.forward(A_in, W, b, offset if len(params) == 1 else None), (X, cache)
 
     def backward(self, theta, cache, dZ, grad):
         """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``."""
@@ -142,12 +174,12 @@ class Network:
         for k in range(len(params) - 1, -1, -1):
             W, _ = params[k]
             gW, gb = grads[k]
-            dA = Dense.backward(inputs[k], W, dZ, gW, gb, need_dX=k > 0)
+            dA = Dense.backward(inputs[k], W, dZ, gW, gb, need_dX=k > 0, offset=None if k else self.input_offset)
             if k > 0:
                 A, mask = hidden[k - 1]
                 if mask is not None:
                     dA = Dropout.backward(dA, mask)
-                dZ = self._act.backward(A, dA)
+                dZ = self._act.backward(A, dA, out=dA)  # dA is a temporary of this loop
         return grad
 
     def l2_penalty(self, theta, weight_decay, grad=None):

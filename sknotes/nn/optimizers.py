@@ -98,13 +98,19 @@ class Adam:
         if self.m is None:
             self.m, self.v = np.zeros_like(params), np.zeros_like(params)
         self.t += 1
-        dtype = params.dtype.type
-        self.m *= dtype(self.beta_1)
-        self.m += dtype(1 - self.beta_1) * grad
-        self.v *= dtype(self.beta_2)
-        self.v += dtype(1 - self.beta_2) * grad * grad
+        dtype, m, v = params.dtype.type, self.m, self.v
+        m *= dtype(self.beta_1)  # m <- beta_1 m + (1 - beta_1) g
+        m += dtype(1 - self.beta_1) * grad
+        v *= dtype(self.beta_2)  # v <- beta_2 v + (1 - beta_2) g^2
+        grad_sq = np.square(grad)
+        grad_sq *= dtype(1 - self.beta_2)
+        v += grad_sq
         lr_t = self.learning_rate * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
-        params -= dtype(lr_t) * self.m / (np.sqrt(self.v) + dtype(self.epsilon))
+        step = np.sqrt(v, out=grad_sq)  # reuse the temporary: step = lr_t m / (sqrt(v) + epsilon)
+        step += dtype(self.epsilon)
+        np.divide(m, step, out=step)
+        step *= dtype(lr_t)
+        params -= step
 
 
 #: Registry of optimizers by solver name ('lbfgs' is handled by scipy.optimize in the training loop).

@@ -312,3 +312,25 @@ def test_objective_data_term_matches_weighted_loss_at_depth_zero(rng):
     value, dZ = weighted_loss(loss, Y, X @ W + b, sample_weight)
     assert_allclose(J, value, rtol=1e-12)
     assert_allclose(grad, np.concatenate([(X.T @ dZ).ravel(), dZ.sum(axis=0)]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+def test_input_offset_gradient_and_same_model(depth, rng):
+    """Centring the inputs reparametrises the first bias only: same predictions, correct gradient."""
+    plain, X, Y, sample_weight, _ = _problem("categorical_crossentropy", "tanh", depth, rng)
+    offset = X.mean(axis=0) + 1.0
+    net = Network(plain.layer_sizes, "tanh", plain.out_activation, input_offset=offset)
+    theta = net.init_params(rng) + 0.1 * rng.normal(size=net.n_params)
+    loss = LOSSES["categorical_crossentropy"].function
+    assert check_gradient(lambda t: net.objective(t, X, Y, loss, sample_weight, 0.1), theta) < 1e-6
+    layers = net.to_layers(theta)
+    assert_allclose(net.forward(theta, X)[0], plain.forward(plain.pack(layers), X)[0], rtol=1e-12)
+    assert_allclose(net.forward(layers, X)[0], net.forward(theta, X)[0], rtol=1e-12)
+    assert_allclose(net.from_layers(layers), theta, rtol=1e-12, atol=1e-15)
+    # only the first layer's bias differs between the flat and the true-bias parameters
+    differs = net.pack(layers) != theta
+    first_bias = np.zeros(net.n_params, dtype=bool)
+    first_bias[net.layers[0].n_in * net.layers[0].n_out : net.layers[0].n_params] = True
+    assert differs.any() and not (differs & ~first_bias).any()
+    # the L2 term and the optimum's weights are those of the plain parameters
+    assert net.l2_penalty(theta, 0.3) == pytest.approx(plain.l2_penalty(plain.pack(layers), 0.3))
