@@ -34,7 +34,7 @@ def main():
     times, scores = {name: [] for name in models}, {}
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        blas = threadpool_info()[0]
+        blas = next(info for info in threadpool_info() if info["user_api"] == "blas")
         print(f"BLAS: {blas['internal_api']} {blas['version']}, {blas['num_threads']} thread(s)")
         for _ in range(REPEATS):
             for name, model in models.items():

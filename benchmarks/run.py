@@ -224,7 +224,7 @@ def main():
     args = parser.parse_args()
     with threadpool_limits(limits=args.threads, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        blas = threadpool_info()[0]
+        blas = next(info for info in threadpool_info() if info["user_api"] == "blas")
         arch, threads = blas.get("architecture"), blas["num_threads"]
         print(f"BLAS: {blas['internal_api']} {blas['version']} ({arch}), {threads} thread(s)")
         for name in args.cases or CASES:

@@ -153,6 +153,8 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         """Shared body of ``fit`` and ``partial_fit``: on any error the estimator is left as it was."""
+        if incremental:  # scikit-learn's _fit_context validates partial_fit only until the first fit
+            self._validate_params()
         self._more_validate_params(incremental)
         snapshot = dict(self.__dict__)
         try:
@@ -260,6 +262,14 @@ class BaseNetworkEstimator(BaseEstimator):
         X, X_val, Y, Y_val, sw, sw_val = train_test_split(
             X, Y, sw, test_size=self.validation_fraction, random_state=rng, stratify=self._stratify(Y)
         )
+        labels = self._stratify(Y)
+        too_few_classes = labels is not None and np.unique(labels[sw > 0]).size < 2
+        if not (sw.sum() > 0 and sw_val.sum() > 0) or too_few_classes:
+            raise ValueError(
+                f"early_stopping: holding out validation_fraction={self.validation_fraction} of the rows left "
+                f"{'too few classes' if too_few_classes else 'no positive sample weight'} on one side of the "
+                "split. Change validation_fraction, or set early_stopping=False."
+            )
         return X, X_val, Y, Y_val, (None if sample_weight is None else sw), sw_val
 
     # ---- prediction ---------------------------------------------------------------------
@@ -379,9 +389,26 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             y = column_or_1d(y, warn=True)
         return X, y
 
+    def _more_validate_params(self, incremental):
+        super()._more_validate_params(incremental)
+        if isinstance(self.class_weight, dict):
+            bad = {
+                label: weight
+                for label, weight in self.class_weight.items()
+                if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
+            }
+            if bad:
+                raise ValueError(f"class_weight must map labels to finite non-negative numbers; got {bad}.")
+
     def _encode_targets(self, y, first_call, incremental, classes):
         check_classification_targets(y)
-        multilabel = type_of_target(y) == "multilabel-indicator"
+        target_type = type_of_target(y)
+        if target_type.endswith("multioutput"):
+            raise ValueError(
+                f"{type(self).__name__} does not support {target_type} targets (a 2-D y of class labels); pass a "
+                "1-D y, or a 0/1 label indicator matrix for multilabel classification."
+            )
+        multilabel = target_type == "multilabel-indicator"
         if incremental:
             _check_partial_fit_first_call(self, classes)
         elif first_call:

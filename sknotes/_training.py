@@ -11,6 +11,7 @@ given, so a caller that passes a copy of its state keeps its own parameters
 and state intact when training raises (the estimators do).
 """
 
+import copy
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -161,47 +162,45 @@ def _train_epochs(
 ):
     n_samples = X.shape[0]
     batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
-    full_batch = batch_size == n_samples
     total_weight = n_samples if sw is None else float(sw.sum())
-    last_good = theta.copy()
     best_theta, converged = None, False
     for _ in range(max_iter):
         start, epoch = time.perf_counter(), state.n_iter + 1
-        order = state.rng.permutation(n_samples) if shuffle and not full_batch else None
-        epoch_loss = 0.0
+        epoch_start = theta.copy(), copy.deepcopy(state)
         try:
+            order = state.rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
+            epoch_loss = 0.0
             for batch in gen_batches(n_samples, batch_size):
                 rows = batch if order is None else order[batch]
                 sw_b = None if sw is None else sw[rows]
                 if sw_b is not None and not sw_b.sum() > 0:
                     continue  # a batch of zero-weight rows contributes nothing
                 J, grad = objective(theta, X[rows], Y[rows], sw_b, state.rng)
-                if not J <= state.explosion_limit(J):
+                if not (np.isfinite(J) and J <= state.explosion_limit(J)):
                     raise _divergence(epoch, J)
                 state.optimizer.step(theta, grad)
                 epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
-        except KeyboardInterrupt:
-            return _interrupted(last_good, state)
-        if not np.isfinite(theta).all():
-            raise _divergence(epoch, np.nan)
-        last_good[...] = theta
-        state.n_iter += 1
-        state.loss_curve.append(epoch_loss)
-        message = f"Epoch {epoch}: loss = {epoch_loss:.8g}"
-        if validation_score is not None:
-            score = validation_score(theta)
-            state.validation_scores.append(score)
-            message += f", validation score = {score:.6g}"
-            improved = tol is None or score > state.best_validation_score + tol
-            if score > state.best_validation_score:
-                state.best_validation_score, best_theta = score, theta.copy()
-        else:
-            improved = tol is None or epoch_loss < state.best_loss - tol
-        state.best_loss = min(state.best_loss, epoch_loss)
-        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-        if verbose:
-            print(f"{message}, {time.perf_counter() - start:.3f} s")
-        stop = on_epoch_end is not None and on_epoch_end(state, theta)
+            if not np.isfinite(theta).all():
+                raise _divergence(epoch, np.nan)
+            state.n_iter += 1
+            state.loss_curve.append(epoch_loss)
+            message = f"Epoch {epoch}: loss = {epoch_loss:.8g}"
+            if validation_score is not None:
+                score = validation_score(theta)
+                state.validation_scores.append(score)
+                message += f", validation score = {score:.6g}"
+                improved = tol is None or score > state.best_validation_score + tol
+                if score > state.best_validation_score:
+                    state.best_validation_score, best_theta = score, theta.copy()
+            else:
+                improved = tol is None or epoch_loss < state.best_loss - tol
+            state.best_loss = min(state.best_loss, epoch_loss)
+            state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+            if verbose:
+                print(f"{message}, {time.perf_counter() - start:.3f} s")
+            stop = on_epoch_end is not None and on_epoch_end(state, theta)
+        except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
+            return _interrupted(*epoch_start)
         if stop or tol is not None and state.no_improvement_count > n_iter_no_change:
             converged = True
             break
@@ -221,7 +220,7 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_e
 
     def callback(intermediate_result):
         J = float(intermediate_result.fun)
-        if not J <= state.explosion_limit(J):
+        if not (np.isfinite(J) and J <= state.explosion_limit(J)):
             raise _divergence(state.n_iter + 1, J)
         iterate["theta"] = intermediate_result.x.astype(dtype)
         state.n_iter += 1
