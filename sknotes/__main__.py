@@ -1,67 +1,370 @@
-"""``python -m sknotes``: the notes' models on scikit-learn's bundled data, beside scikit-learn's own.
+"""``python -m sknotes``: a walk through the notes on scikit-learn's bundled data, beside scikit-learn's own models.
 
-Each model runs in a ``MinMaxScaler`` pipeline: a grid search over learning
-rate x weight decay picks its parameters (inner 3-fold CV), and 5-fold
-cross-validation scores the whole search. scikit-learn's closed-form or
-second-order peers are scored the same way. No downloads; well under a
-minute on two cores.
+Five models of the notes: linear regression by gradient descent on diabetes,
+softmax regression on digits, softmax regression and an MLP on the red and
+blue dots (two interleaved half-moons), and an MLP on digits. Each runs in a
+MinMaxScaler pipeline (the notes' min-max normalisation). A grid search over
+learning rate x weight decay, with 5-fold cross-validation (KFold) on 75% of
+the rows, picks its hyperparameters; the chosen model is then scored on the
+other 25%. The scikit-learn peer (LinearRegression, LogisticRegression,
+MLPClassifier, with their defaults) is cross-validated on the same folds and
+tested on the same rows.
+
+It prints one table row per model and writes plots to the output folder:
+the loss curves of the chosen models, the decision boundaries on the dots,
+and a validation curve over weight decay. No downloads; well under a minute
+on two cores.
 """
 
 import argparse
+import sys
 import time
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 
-from sklearn.datasets import load_diabetes, load_digits, load_wine
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.datasets import load_diabetes, load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score, train_test_split
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
+from threadpoolctl import threadpool_limits
 
-from . import LinearRegressorGD, SoftmaxClassifier, __version__
+from . import LinearRegressorGD, MLPFromScratch, SoftmaxClassifier, __version__
+
+#: The files the demo writes into its output folder.
+PLOTS = ("loss_curves.png", "decision_boundaries.png", "validation_curve_weight_decay.png")
 
 
 def _pipeline(estimator):
     return Pipeline([("scale", MinMaxScaler()), ("model", estimator)])
 
 
-def _cases():
-    """(notes topic, data loader, metric name, outer CV, sknotes search, scikit-learn peer)."""
-    grid = {"model__learning_rate": [0.01, 0.1], "model__weight_decay": [0.0, 1e-3]}
-    regressor = GridSearchCV(_pipeline(LinearRegressorGD(solver="sgd", random_state=0)), grid, cv=3)
-    grid = {"model__learning_rate": [0.03, 0.3], "model__weight_decay": [1e-4, 1e-3]}
-    classifier = GridSearchCV(_pipeline(SoftmaxClassifier(random_state=0)), grid, cv=3)
-    reg_cv, clf_cv = KFold(5, shuffle=True, random_state=0), StratifiedKFold(5, shuffle=True, random_state=0)
-    peer = _pipeline(LogisticRegression(max_iter=5000))
+def _red_blue_dots():
+    return make_moons(n_samples=200, noise=0.25, random_state=0)
+
+
+@dataclass
+class Case:
+    """One model of the notes on one data set, and its scikit-learn peer."""
+
+    key: str
+    data: str
+    model: str
+    load: object
+    estimator: object
+    learning_rates: list
+    weight_decays: list
+    peer: object
+
+    @property
+    def metric(self):
+        return "accuracy" if is_classifier(self.estimator) else "R^2"
+
+
+def _cases(quick=False):
+    """The demo's models; ``quick`` shrinks the grids and the data for a smoke run."""
+    few = (lambda values: values[:2]) if quick else (lambda values: values)
+    iters = {"max_iter": 30} if quick else {}
+
+    def digits():
+        X, y = load_digits(return_X_y=True)
+        return (X[:400], y[:400]) if quick else (X, y)
+
+    dots_mlp = MLPFromScratch((32, 32), max_iter=1000, random_state=0)
     return [
-        ("linear regression, mini-batch SGD", load_diabetes, "R^2", reg_cv, regressor, _pipeline(LinearRegression())),
-        ("softmax regression, mini-batch SGD", load_wine, "accuracy", clf_cv, classifier, peer),
-        ("softmax regression, mini-batch SGD", load_digits, "accuracy", clf_cv, classifier, peer),
-    ]
+        Case(
+            "linear_diabetes", "diabetes", "linear regression, mini-batch GD",
+            lambda: load_diabetes(return_X_y=True),
+            LinearRegressorGD(solver="sgd", random_state=0, **iters), [0.01, 0.1], few([0.0, 1e-4, 1e-3, 1e-2]),
+            LinearRegression(),
+        ),
+        Case(
+            "softmax_digits", "digits", "softmax regression, mini-batch SGD", digits,
+            SoftmaxClassifier(random_state=0, **iters), [0.03, 0.3], few([1e-4, 1e-3]),
+            LogisticRegression(max_iter=5000),
+        ),
+        Case(
+            "softmax_dots", "red/blue", "softmax regression (no hidden layer)", _red_blue_dots,
+            SoftmaxClassifier(random_state=0, **iters), [0.1, 1.0], few([1e-4, 1e-2]),
+            LogisticRegression(),
+        ),
+        Case(
+            "mlp_dots", "red/blue", "MLP, 2 hidden layers of 32 ReLU, Adam", _red_blue_dots,
+            dots_mlp.set_params(**iters), [0.01, 0.03], few(list(np.logspace(-5, -1, 5))),
+            MLPClassifier((32, 32), max_iter=1000, random_state=0),
+        ),
+        Case(
+            "mlp_digits", "digits", "MLP, 64 ReLU, Adam, early stopping", digits,
+            MLPFromScratch((64,), early_stopping=True, random_state=0, **iters), [0.001, 0.01], few([1e-4, 1e-2]),
+            MLPClassifier((64,), early_stopping=True, random_state=0),
+        ),
+    ]  # fmt: skip
+
+
+@dataclass
+class Result:
+    """What running one case gave."""
+
+    case: Case
+    search: GridSearchCV
+    X_train: np.ndarray
+    y_train: np.ndarray
+    cv_score: tuple
+    test_score: float
+    peer_cv_score: tuple
+    peer_test_score: float
+    seconds: float
+
+
+class _FitCounter:
+    """A scikit-learn callback (sklearn.callback, 1.9+) that shows how many fits of a search are done.
+
+    Set on the sknotes estimator, it is copied into every clone that the grid
+    search fits, and redraws one status line whenever one of them finishes.
+    """
+
+    def __init__(self, prefix, total, stream):
+        self.prefix, self.total, self.stream, self.done = prefix, total, stream, 0
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "fit":  # the whole fit, not one epoch
+            self.done += 1
+            self.stream.write(f"\r{self.prefix} fit {self.done}/{self.total}")
+            self.stream.flush()
+
+
+def _mean_std(scores):
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def run_case(case, folds, n_jobs=1, progress=None):
+    """Grid-search the case's model on 75% of its data, score it on the rest, and do the same for its peer.
+
+    Parameters
+    ----------
+    case : Case
+    folds : int
+        Number of cross-validation folds.
+    n_jobs : int, default=1
+        Parallel fits in the grid search.
+    progress : _FitCounter or None
+        Set as a callback on the estimator to report every finished fit.
+
+    Returns
+    -------
+    Result
+    """
+    start = time.perf_counter()
+    X, y = case.load()
+    classifier = is_classifier(case.estimator)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y if classifier else None)
+    cv = (StratifiedKFold if classifier else KFold)(folds, shuffle=True, random_state=0)
+    estimator = case.estimator
+    if progress is not None:
+        estimator = estimator.set_callbacks(progress)
+    grid = {"model__learning_rate": case.learning_rates, "model__weight_decay": case.weight_decays}
+    search = GridSearchCV(_pipeline(estimator), grid, cv=cv, return_train_score=True, n_jobs=n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X_train, y_train)
+        peer = _pipeline(case.peer)
+        peer_cv = cross_val_score(peer, X_train, y_train, cv=cv, n_jobs=n_jobs)
+        peer_test = peer.fit(X_train, y_train).score(X_test, y_test)
+    best = search.best_index_
+    folds_scores = [search.cv_results_[f"split{k}_test_score"][best] for k in range(folds)]
+    return Result(
+        case, search, X_train, y_train, _mean_std(folds_scores), search.score(X_test, y_test),
+        _mean_std(peer_cv), peer_test, time.perf_counter() - start,
+    )  # fmt: skip
+
+
+def format_table(results):
+    """The results as a text table, with the chosen hyperparameters below it."""
+    header = (
+        f"{'data':9} {'model':38} {'metric':8} {'sknotes CV':>15} {'test':>6}   "
+        f"{'scikit-learn peer':19} {'CV':>15} {'test':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.case.data:9} {r.case.model:38} {r.case.metric:8} "
+            f"{r.cv_score[0]:7.3f} +/- {r.cv_score[1]:.3f} {r.test_score:6.3f}   "
+            f"{type(r.case.peer).__name__:19} {r.peer_cv_score[0]:7.3f} +/- {r.peer_cv_score[1]:.3f} "
+            f"{r.peer_test_score:6.3f}"
+        )
+    lines.append("\nChosen by the grid search (learning_rate, weight_decay):")
+    for r in results:
+        params = r.search.best_params_
+        lines.append(
+            f"  {r.case.data:9} {r.case.model:38} {params['model__learning_rate']:g}, {params['model__weight_decay']:g}"
+        )
+    return "\n".join(lines)
+
+
+def write_plots(results, out):
+    """Draw the loss curves, the dots' decision boundaries and the weight-decay validation curve into ``out``.
+
+    Returns the paths written. Uses matplotlib's object-oriented API only (no
+    pyplot windows), so it works on a headless machine.
+    """
+    from matplotlib.figure import Figure
+    from sklearn.inspection import DecisionBoundaryDisplay
+    from sklearn.model_selection import ValidationCurveDisplay
+
+    from .plotting import LossCurveDisplay
+
+    out.mkdir(parents=True, exist_ok=True)
+    by_key = {r.case.key: r for r in results}
+    paths = []
+
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    for ax, r in zip(fig.subplots(2, 3).ravel(), results):
+        # the squared error of raw diabetes targets starts in the thousands: a log scale shows the whole descent
+        LossCurveDisplay.from_estimator(r.search, ax=ax, name="", log_scale=r.case.key == "linear_diabetes")
+        ax.set_title(f"{r.case.data}: {r.case.model}", fontsize=9)
+    for ax in fig.axes[len(results) :]:
+        if not ax.lines:
+            ax.set_visible(False)
+    fig.suptitle("Training objective J per epoch (validation accuracy on the right where early stopping ran)")
+    paths.append(out / PLOTS[0])
+    fig.savefig(paths[-1], dpi=110)
+
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    X, y = _red_blue_dots()
+    for ax, key in zip(fig.subplots(1, 2, sharey=True), ("softmax_dots", "mlp_dots")):
+        r = by_key[key]
+        model = r.search.best_estimator_
+        DecisionBoundaryDisplay.from_estimator(
+            model, X, response_method="predict_proba", cmap="RdBu", alpha=0.7, ax=ax, grid_resolution=200
+        )
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=18)
+        ax.set_title(f"{r.case.model}\ntest accuracy {r.test_score:.2f}", fontsize=10)
+    fig.suptitle("Red and blue dots: a hidden layer bends the decision boundary")
+    paths.append(out / PLOTS[1])
+    fig.savefig(paths[-1], dpi=110)
+
+    fig = Figure(figsize=(6.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    r = by_key["mlp_dots"]
+    cv_results, best_lr = r.search.cv_results_, r.search.best_params_["model__learning_rate"]
+    rows = np.flatnonzero(np.asarray(cv_results["param_model__learning_rate"]) == best_lr)
+    n_folds = r.search.n_splits_
+    scores = {
+        kind: np.array([[cv_results[f"split{k}_{kind}_score"][i] for k in range(n_folds)] for i in rows])
+        for kind in ("train", "test")
+    }
+    ValidationCurveDisplay(
+        param_name="weight_decay",
+        param_range=np.asarray(cv_results["param_model__weight_decay"])[rows].astype(float),
+        train_scores=scores["train"],
+        test_scores=scores["test"],
+        score_name="accuracy",
+    ).plot(ax=ax)
+    ax.set_xscale("log")
+    best_wd = r.search.best_params_["model__weight_decay"]
+    ax.axvline(best_wd, color="gray", linestyle=":", label=f"chosen: {best_wd:g}")
+    ax.legend()
+    ax.set_title(
+        f"MLP on the red/blue dots (learning_rate={best_lr:g}): {n_folds}-fold CV\n"
+        "too little weight decay overfits, too much underfits",
+        fontsize=10,
+    )
+    paths.append(out / PLOTS[2])
+    fig.savefig(paths[-1], dpi=110)
+    return paths
+
+
+def _matplotlib_available():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _parser():
+    summary, details = __doc__.split("\n\n", 1)
+    parser = argparse.ArgumentParser(
+        prog="python -m sknotes",
+        description=summary.replace("``", "") + "\n\n" + details.replace("``", ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("sknotes-demo"),
+        help="folder for the plots (default: ./%(default)s)",
+    )
+    parser.add_argument("--no-plots", action="store_true", help="print the table only; write no plots")
+    parser.add_argument(
+        "--n-jobs", metavar="N", type=int, default=1, help="fits run in parallel by each grid search (default: 1)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run in a few seconds: small grids, few epochs, fewer folds"
+    )
+    return parser
 
 
 def main(argv=None):
-    """Run the demo and print one table row per model and data set."""
-    parser = argparse.ArgumentParser(prog="python -m sknotes", description=__doc__.split("\n\n")[0])
-    parser.parse_args(argv)
-    print(f"sknotes {__version__}: 5-fold CV scores (mean +/- std) in a MinMaxScaler pipeline\n")
-    header = f"{'data':9} {'model':36} {'metric':8} {'sknotes':>15} {'scikit-learn':>15} {'time':>6}"
-    print(header + "\n" + "-" * len(header))
-    start = time.perf_counter()
-    for topic, load, metric, cv, search, peer in _cases():
-        X, y = load(return_X_y=True)
-        tic = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            ours = cross_val_score(search, X, y, cv=cv)
-        theirs = cross_val_score(peer, X, y, cv=cv)
-        name = load.__name__.removeprefix("load_")
-        print(
-            f"{name:9} {topic:36} {metric:8} {ours.mean():8.3f} +/- {ours.std():.3f}"
-            f" {theirs.mean():8.3f} +/- {theirs.std():.3f} {time.perf_counter() - tic:5.1f}s",
-            flush=True,
-        )
-    print(f"\nscikit-learn peers: LinearRegression, LogisticRegression. Total {time.perf_counter() - start:.1f} s.")
+    """Run the demo: fit, print the table, write the plots.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Command-line arguments (``sys.argv[1:]`` if None); see ``python -m sknotes --help``.
+
+    Returns
+    -------
+    results : list of Result
+    """
+    args = _parser().parse_args(argv)
+    plots = not args.no_plots
+    if plots and not _matplotlib_available():
+        print("matplotlib is not installed (pip install 'sknotes[plot]'): printing the table only.\n")
+        plots = False
+    folds = 3 if args.quick else 5
+    cases = _cases(quick=args.quick)
+    print(
+        f"sknotes {__version__}: the notes' models on scikit-learn's bundled data, beside scikit-learn's peers.\n"
+        f"Each runs in a MinMaxScaler pipeline; a grid search over learning_rate x weight_decay with {folds}-fold "
+        "CV on 75% of the rows\npicks it, and the other 25% test it. The peers keep their defaults.\n",
+        flush=True,
+    )
+    live = sys.stdout.isatty() and args.n_jobs == 1 and hasattr(cases[0].estimator, "set_callbacks")
+    start, results = time.perf_counter(), []
+    for k, case in enumerate(cases, 1):
+        n_fits = len(case.learning_rates) * len(case.weight_decays) * folds + 1
+        prefix = f"[{k}/{len(cases)}] {case.data}: {case.model}, {n_fits} fits ..."
+        progress = _FitCounter(prefix, n_fits, sys.stdout) if live else None
+        if progress is None:
+            print(prefix, end="", flush=True)
+        # the matrices are small: one BLAS thread per fit beats several that wait on each other
+        with threadpool_limits(1, user_api="blas"):
+            result = run_case(case, folds, n_jobs=args.n_jobs, progress=progress)
+        results.append(result)
+        print(f"{' done' if progress is None else ''} in {result.seconds:.1f} s", flush=True)
+    print("\n" + format_table(results) + "\n")
+    if plots:
+        print(f"Plots in {args.out}/:", flush=True)
+        for path in write_plots(results, args.out):
+            print(f"  {path.name}")
+    print(f"\nTotal {time.perf_counter() - start:.1f} s.")
+    return results
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
+from ._callbacks import CallbackSupportMixin, FitCallbacks
 from ._training import TrainingState, train
 from .nn import LOSSES, OPTIMIZERS
 
@@ -54,7 +55,7 @@ def _has_stochastic_solver(estimator):
     return True
 
 
-class BaseNetworkEstimator(BaseEstimator):
+class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     """Base class of all sknotes estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -156,15 +157,18 @@ class BaseNetworkEstimator(BaseEstimator):
         if incremental:  # scikit-learn's _fit_context validates partial_fit only until the first fit
             self._validate_params()
         self._more_validate_params(incremental)
+        callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot = dict(self.__dict__)
         try:
-            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
+            self._fit_unsafe(X, y, sample_weight, incremental, classes, callbacks)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             raise
+        callbacks.end()
+        return self
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+    def _fit_unsafe(self, X, y, sample_weight, incremental, classes, callbacks):
         fitted = hasattr(self, "_training_state")
         first_call = not fitted or not (incremental or self.warm_start)
         X, y = self._validate_fit_data(X, y, reset=first_call)
@@ -214,6 +218,7 @@ class BaseNetworkEstimator(BaseEstimator):
             shuffle=self.shuffle,
             validation_score=validation_score,
             verbose=bool(self.verbose),
+            on_epoch_end=callbacks.epoch_hook(network, theta),
         )
         self._set_params_from_theta(network, result.theta)
         self._training_state = result.state

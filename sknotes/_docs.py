@@ -68,7 +68,7 @@ PARAMETERS = """    learning_rate : float, default={learning_rate}
 ATTRIBUTES = """    n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` had string column names.
 
     n_iter_ : int

@@ -1,0 +1,84 @@
+"""Sphinx configuration: numpydoc API pages, the sphinx-gallery examples (executed), pydata theme.
+
+Build with ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
+"""
+
+import re
+from pathlib import Path
+
+from docutils import nodes
+
+import sknotes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+project = "sknotes"
+author = "the sknotes developers"
+copyright = "the sknotes developers"
+version = release = sknotes.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build"]
+html_theme = "pydata_sphinx_theme"
+html_title = f"sknotes {release}"
+html_static_path = ["_static"]
+html_css_files = ["sknotes.css"]
+html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+
+autosummary_generate = True
+autodoc_default_options = {"member-order": "groupwise"}
+numpydoc_show_class_members = False  # the class template lists the methods itself
+numpydoc_xref_param_type = False
+
+# Every reference to an sknotes object must resolve; references to other projects (scikit-learn, NumPy)
+# are plain text here, since the build has no network for intersphinx.
+nitpicky = True
+nitpick_ignore_regex = [(r"py:.*", r"(?!sknotes\b).*")]
+nitpick_ignore = [("py:mod", "sknotes._training")]  # the private training loop, named in sknotes.nn's docstring
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "doc_module": ("sknotes",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "reference_url": {"sknotes": None},
+    "min_reported_time": 1,
+    "remove_config_comments": True,
+}
+
+
+def _test_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``:test:`tests/nn/test_losses.py::test_name``` -- a test, checked to exist when the docs are built."""
+    path, _, function = text.partition("::")
+    source = ROOT / path
+    problems = []
+    if not source.is_file():
+        problems.append(f"no test file {path}")
+    elif function and not re.search(rf"^\s*def {re.escape(function.split('[')[0])}\(", source.read_text(), re.M):
+        problems.append(f"no test function {function} in {path}")
+    messages = [inliner.reporter.warning(problem, line=lineno) for problem in problems]
+    return [nodes.literal(rawtext, text, classes=["sknotes-test"])], messages
+
+
+_SKLEARN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<[^>]*>)?`")
+
+
+def _plain_sklearn_roles(app, what, name, obj, options, lines):
+    """Methods inherited from scikit-learn (``score``, ``set_fit_request``, ...) link to labels and glossary
+    terms of scikit-learn's own documentation, which this build cannot reach: keep their text, drop the link."""
+    if getattr(obj, "__module__", "").startswith("sklearn"):
+        lines[:] = [_SKLEARN_ROLE.sub(r"``\1``", line) for line in lines]
+
+
+def setup(app):
+    app.add_role("test", _test_role)
+    app.connect("autodoc-process-docstring", _plain_sklearn_roles)

@@ -1,0 +1,135 @@
+"""sknotes.plotting: LossCurveDisplay, and scikit-learn's displays on sknotes estimators (headless)."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_iris, make_moons
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from sknotes import LinearRegressorGD, MLPFromScratch, SoftmaxClassifier
+from sknotes.plotting import LossCurveDisplay
+
+matplotlib = pytest.importorskip("matplotlib", reason="plots need the 'plot' extra (matplotlib)")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y
+
+
+def test_importing_sknotes_does_not_import_matplotlib():
+    code = "import sys, sknotes, sknotes.plotting; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_from_estimator_draws_the_loss_curve(iris):
+    X, y = iris
+    clf = SoftmaxClassifier(random_state=0).fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf)
+    assert_allclose(display.line_.get_ydata(), clf.loss_curve_)
+    assert list(display.line_.get_xdata()) == list(range(1, clf.n_iter_ + 1))
+    assert display.figure_ is display.ax_.figure
+    assert display.validation_line_ is None and display.validation_ax_ is None
+    assert "SoftmaxClassifier" in display.line_.get_label()
+
+
+def test_early_stopping_adds_the_validation_curve_on_a_second_axis(iris):
+    X, y = iris
+    clf = SoftmaxClassifier(early_stopping=True, random_state=0).fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf)
+    assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
+    assert display.validation_ax_ is not display.ax_
+    assert display.validation_ax_.get_ylabel() == "validation score"
+    legend = [text.get_text() for text in display.validation_ax_.get_legend().get_texts()]
+    assert legend == ["SoftmaxClassifier: training objective", "SoftmaxClassifier: validation score"]
+    # the best epoch is marked at the best validation score
+    marker = display.validation_ax_.lines[-1]
+    assert marker.get_ydata()[0] == max(clf.validation_scores_)
+
+
+def test_pipelines_and_searches_are_unwrapped(iris):
+    X, y = iris
+    pipe = make_pipeline(MinMaxScaler(), SoftmaxClassifier(random_state=0)).fit(X, y)
+    assert_allclose(LossCurveDisplay.from_estimator(pipe).line_.get_ydata(), pipe[-1].loss_curve_)
+    search = GridSearchCV(pipe, {"softmaxclassifier__weight_decay": [1e-4, 1e-2]}, cv=3).fit(X, y)
+    display = LossCurveDisplay.from_estimator(search)
+    assert_allclose(display.line_.get_ydata(), search.best_estimator_[-1].loss_curve_)
+
+
+def test_plot_on_given_axes_with_name_log_scale_and_line_keywords(iris):
+    X, y = iris
+    clf = SoftmaxClassifier(random_state=0).fit(X, y)
+    fig, (left, right) = plt.subplots(1, 2)
+    display = LossCurveDisplay.from_estimator(
+        clf, ax=right, name="softmax", log_scale=True, line_kw={"color": "k", "linestyle": "--"}
+    )
+    assert display.ax_ is right and display.figure_ is fig
+    assert right.get_yscale() == "log" and left.get_yscale() == "linear"
+    assert display.line_.get_label() == "softmax: training objective"
+    assert display.line_.get_linestyle() == "--"
+    assert matplotlib.colors.to_hex(display.line_.get_color()) == "#000000"
+
+
+def test_display_from_numbers():
+    display = LossCurveDisplay(loss_curve=[3.0, 2.0, 1.5], validation_scores=np.array([0.5, 0.7, 0.6]))
+    display.plot()
+    assert list(display.line_.get_ydata()) == [3.0, 2.0, 1.5]
+    assert display.line_.get_label() == "training objective"
+    marker = display.validation_ax_.lines[-1]
+    assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (2, 0.7)
+
+
+def test_unfitted_or_foreign_estimator_is_refused():
+    with pytest.raises(ValueError, match="no loss_curve_"):
+        LossCurveDisplay.from_estimator(SoftmaxClassifier())
+    with pytest.raises(ValueError, match="MinMaxScaler has no loss_curve_"):
+        LossCurveDisplay.from_estimator(MinMaxScaler())
+
+
+def test_sklearn_displays_work_with_sknotes_estimators():
+    """DecisionBoundaryDisplay and ValidationCurveDisplay need no sknotes-specific code."""
+    from sklearn.inspection import DecisionBoundaryDisplay
+    from sklearn.model_selection import ValidationCurveDisplay
+
+    X, y = make_moons(n_samples=100, noise=0.2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPFromScratch((8,), learning_rate=0.01, max_iter=50, random_state=0).fit(X, y)
+        boundary = DecisionBoundaryDisplay.from_estimator(clf, X, response_method="predict_proba")
+        curve = ValidationCurveDisplay.from_estimator(
+            LinearRegressorGD(), X, X[:, 0] + X[:, 1], param_name="weight_decay", param_range=[0.0, 1.0], cv=3
+        )
+    assert boundary.response.shape == boundary.xx0.shape
+    assert curve.train_scores.shape == (2, 3)
+    assert curve.train_scores[0].mean() > curve.train_scores[1].mean()  # weight decay costs training fit
+
+
+def test_several_displays_share_one_axes_and_one_legend(iris):
+    X, y = iris
+    fig, ax = plt.subplots()
+    for solver in ("sgd", "adam"):
+        clf = SoftmaxClassifier(solver=solver, max_iter=20, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        LossCurveDisplay.from_estimator(clf, ax=ax, name=solver)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["sgd: training objective", "adam: training objective"]
+    assert len(ax.get_lines()) == 2
