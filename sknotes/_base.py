@@ -9,7 +9,6 @@ only say which network they are (:meth:`_build_network`), how targets are
 encoded and how the flat parameters map to their public attributes.
 """
 
-import copy
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -187,7 +186,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             state = TrainingState(rng=np.random.RandomState(seed))
             theta = network.init_params(state.rng, dtype=X.dtype)
         else:
-            state = copy.deepcopy(self._training_state)
+            state = self._training_state.copy()
             theta = self._get_theta(network).astype(X.dtype, copy=False)
         if not incremental:
             state.reset_stopping()

@@ -12,6 +12,7 @@ and state intact when training raises (the estimators do).
 """
 
 import copy
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -47,6 +48,21 @@ class TrainingState:
         self.no_improvement_count = 0
         self.best_validation_score = -np.inf
         self.initial_loss = None
+
+    def copy(self, share_rng=False):
+        """A copy sharing no mutable state (except the generator, with ``share_rng``).
+
+        Cheaper than ``copy.deepcopy``, which walks the lists of floats item by
+        item; copying a ``RandomState`` (about 0.2 ms) is skipped with
+        ``share_rng``, for callers that save ``rng.get_state()`` instead.
+        """
+        return dataclasses.replace(
+            self,
+            rng=self.rng if share_rng else copy.deepcopy(self.rng),
+            optimizer=copy.deepcopy(self.optimizer),
+            loss_curve=list(self.loss_curve),
+            validation_scores=list(self.validation_scores),
+        )
 
     def explosion_limit(self, J):
         """The objective above which training counts as diverged; the first ``J`` seen sets the scale."""
@@ -166,7 +182,7 @@ def _train_epochs(
     best_theta, converged = None, False
     for _ in range(max_iter):
         start, epoch = time.perf_counter(), state.n_iter + 1
-        epoch_start = theta.copy(), copy.deepcopy(state)
+        epoch_start = theta.copy(), state.copy(share_rng=True), state.rng.get_state()
         try:
             order = state.rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
             epoch_loss = 0.0
@@ -200,7 +216,9 @@ def _train_epochs(
                 print(f"{message}, {time.perf_counter() - start:.3f} s")
             stop = on_epoch_end is not None and on_epoch_end(state, theta)
         except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
-            return _interrupted(*epoch_start)
+            theta, state, rng_state = epoch_start
+            state.rng.set_state(rng_state)
+            return _interrupted(theta, state)
         if stop or tol is not None and state.no_improvement_count > n_iter_no_change:
             converged = True
             break
