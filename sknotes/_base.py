@@ -203,7 +203,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             validation_score = partial(self._validation_score, network, X=X_val, Y=Y_val, sample_weight=sw_val)
 
         result = train(
-            partial(self._objective, network),
+            partial(self._objective, network, buffers={}),  # one set of batch-sized arrays for all steps
             theta,
             state,
             X,
@@ -256,9 +256,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         loss = LOSSES[self._loss_name()].function
         return partial(loss, delta=self.delta) if self._loss_name() == "huber" else loss
 
-    def _objective(self, network, theta, X, Y, sample_weight, rng):
+    def _objective(self, network, theta, X, Y, sample_weight, rng, buffers=None):
         """J(theta) and its gradient on a batch: weighted mean loss + (lambda / 2) sum ||W||^2."""
-        return network.objective(theta, X, Y, self._loss_function(), sample_weight, self.weight_decay, rng)
+        loss = self._loss_function()
+        return network.objective(theta, X, Y, loss, sample_weight, self.weight_decay, rng, buffers)
 
     def _split(self, X, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""

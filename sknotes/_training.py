@@ -105,7 +105,9 @@ def train(
     ----------
     objective : callable
         ``objective(theta, X, Y, sample_weight, rng) -> (J, grad)`` on a batch
-        (``rng`` draws dropout masks; ``None`` means no dropout).
+        (``rng`` draws dropout masks; ``None`` means no dropout). ``grad`` may
+        be an array that the objective overwrites at its next call; so may
+        the batch ``X`` and ``Y`` it is given be overwritten afterwards.
     theta : ndarray of shape (n_params,)
         Starting parameters (not modified).
     state : TrainingState
@@ -179,6 +181,7 @@ def _train_epochs(
     n_samples = X.shape[0]
     batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
     total_weight = n_samples if sw is None else float(sw.sum())
+    X_batch, Y_batch = _RowGatherer(X, batch_size), _RowGatherer(Y, batch_size)
     best_theta, converged = None, False
     for _ in range(max_iter):
         start, epoch = time.perf_counter(), state.n_iter + 1
@@ -191,7 +194,7 @@ def _train_epochs(
                 sw_b = None if sw is None else sw[rows]
                 if sw_b is not None and not sw_b.sum() > 0:
                     continue  # a batch of zero-weight rows contributes nothing
-                J, grad = objective(theta, X[rows], Y[rows], sw_b, state.rng)
+                J, grad = objective(theta, X_batch(rows), Y_batch(rows), sw_b, state.rng)
                 if not (np.isfinite(J) and J <= state.explosion_limit(J)):
                     raise _divergence(epoch, J)
                 state.optimizer.step(theta, grad)
@@ -227,6 +230,26 @@ def _train_epochs(
     return Result(theta, state, converged)
 
 
+class _RowGatherer:
+    """``A[rows]`` for the batches of an epoch, gathered into one reused array.
+
+    Slices (unshuffled batches) are views and cost nothing. Shuffled batches of
+    a dense array are gathered with ``np.take`` into a batch-sized buffer
+    allocated once, not into a new array at every step. Sparse matrices are
+    indexed as usual.
+    """
+
+    def __init__(self, A, batch_size):
+        self.A, self.batch_size, self.buffer = A, batch_size, None
+
+    def __call__(self, rows):
+        if isinstance(rows, slice) or not isinstance(self.A, np.ndarray):
+            return self.A[rows]
+        if self.buffer is None:
+            self.buffer = np.empty((self.batch_size, *self.A.shape[1:]), self.A.dtype)
+        return self.A.take(rows, axis=0, out=self.buffer[: len(rows)], mode="clip")  # rows are valid indices
+
+
 def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_epoch_end):
     dtype = theta.dtype
     iterate = {"theta": theta.copy()}
@@ -234,7 +257,7 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_e
     def fun(t):
         J, grad = objective(t.astype(dtype, copy=False), X, Y, sw, None)
         state.explosion_limit(J)
-        return J, grad.astype(np.float64, copy=False)
+        return J, np.array(grad, dtype=np.float64)  # a copy: the objective may reuse its gradient array
 
     def callback(intermediate_result):
         J = float(intermediate_result.fun)

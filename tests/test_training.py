@@ -160,3 +160,41 @@ def test_on_epoch_end_sees_every_epoch_and_can_stop(problem, solver):
     assert [n for n, _, _ in seen] == [1, 2, 3] and result.converged
     assert result.state.loss_curve == [loss for _, loss, _ in seen]
     np.testing.assert_array_equal(result.theta, seen[-1][2])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_gatherer_gathers_rows_into_one_reused_array(dtype):
+    import scipy.sparse as sp
+
+    from sknotes._training import _RowGatherer
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(10, 3)).astype(dtype)
+    order = rng.permutation(10)
+    gather = _RowGatherer(A, batch_size=4)
+    first = gather(order[:4])
+    np.testing.assert_array_equal(first, A[order[:4]])
+    assert first.dtype == dtype and first.flags.c_contiguous
+    second = gather(order[4:8])
+    np.testing.assert_array_equal(second, A[order[4:8]])
+    assert np.shares_memory(first, second)  # the same buffer, refilled
+    last = gather(order[8:])  # a short last batch
+    np.testing.assert_array_equal(last, A[order[8:]])
+    assert not np.shares_memory(gather(slice(0, 4)), gather.buffer)  # slices are views of A, not gathered
+    assert np.shares_memory(gather(slice(0, 4)), A)
+    sparse = _RowGatherer(sp.csr_matrix(A), batch_size=4)
+    np.testing.assert_array_equal(sparse(order[:4]).toarray(), A[order[:4]])
+
+
+def test_lbfgs_gets_its_own_copy_of_a_reused_gradient_array(problem):
+    """An objective that returns the same gradient array at every call (buffers) reaches the same optimum."""
+    net, objective, X, Y = problem
+    buffers = {}
+
+    def reusing(theta, X, Y, sw, rng):
+        return net.objective(theta, X, Y, LOSSES["squared_error"].function, sw, 0.0, rng, buffers)
+
+    fresh = train(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
+    reused = train(reusing, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
+    np.testing.assert_array_equal(reused.theta, fresh.theta)
+    assert reused.state.n_iter == fresh.state.n_iter

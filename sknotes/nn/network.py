@@ -15,6 +15,13 @@ returns per-layer ``(W, b)`` views into it. The objective is
 
 and :meth:`Network.objective` returns ``J`` and ``dJ/dtheta`` by
 back-propagation (the chain rule, layer by layer, from the output down).
+
+Training calls the objective thousands of times on batches of one shape. A
+caller may pass the same dict as ``buffers`` to every call: the intermediate
+arrays (layer outputs, back-propagated gradients, ``dJ/dtheta`` itself) are
+then kept in it and overwritten by the next call instead of being allocated
+anew, which saves a good part of a small network's step. Arrays returned by a
+call with ``buffers`` are only valid until the next such call.
 """
 
 import numpy as np
@@ -22,6 +29,20 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .layers import Dense, Dropout
 from .losses import weighted_loss
+
+
+def scratch(buffers, name, shape, dtype):
+    """An uninitialised array for an intermediate result: kept in ``buffers`` between calls.
+
+    Returns ``None`` when ``buffers`` is ``None``, so that ``out=scratch(...)``
+    lets NumPy allocate a new array as usual.
+    """
+    if buffers is None:
+        return None
+    key = (name, tuple(shape), np.dtype(dtype))
+    if key not in buffers:
+        buffers[key] = np.empty(shape, dtype)
+    return buffers[key]
 
 
 class Network:
@@ -74,6 +95,12 @@ class Network:
         self.input_offset = input_offset
         self.layers = [Dense(n_in, n_out) for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
         self._act = ACTIVATIONS[activation]
+        # where each layer's W (start:stop, row-major) and b (stop:end) sit in the flat vector
+        self._blocks, start = [], 0
+        for layer in self.layers:
+            stop = start + layer.n_in * layer.n_out
+            self._blocks.append((start, stop, stop + layer.n_out, (layer.n_in, layer.n_out)))
+            start = stop + layer.n_out
         self._dropout = Dropout(dropout) if dropout > 0 else None
 
     @property
@@ -83,14 +110,7 @@ class Network:
 
     def unpack(self, theta):
         """Split a flat vector into per-layer ``(W, b)`` views (no copy)."""
-        params, start = [], 0
-        for layer in self.layers:
-            stop = start + layer.n_in * layer.n_out
-            W = theta[start:stop].reshape(layer.n_in, layer.n_out)
-            b = theta[stop : stop + layer.n_out]
-            params.append((W, b))
-            start = stop + layer.n_out
-        return params
+        return [(theta[start:stop].reshape(shape), theta[stop:end]) for start, stop, end, shape in self._blocks]
 
     def to_layers(self, theta):
         """Per-layer ``(W, b)`` copies with the model's true biases (undoing the input offset)."""
@@ -130,7 +150,7 @@ class Network:
             params.append(layer.init(rng, self.activation if hidden else self.out_activation))
         return self.pack(params, dtype)
 
-    def forward(self, theta, X, rng=None):
+    def forward(self, theta, X, rng=None, buffers=None):
         """Raw outputs ``Z`` and the cache that :meth:`backward` needs.
 
         Parameters
@@ -143,6 +163,8 @@ class Network:
         rng : numpy.random.RandomState, default=None
             Source of the dropout masks; without it no dropout is applied
             (prediction mode).
+        buffers : dict, default=None
+            Arrays reused from call to call (see the module docstring).
 
         Returns
         -------
@@ -154,8 +176,11 @@ class Network:
         else:
             params, offset = self.unpack(theta), self.input_offset
         cache, A_in = [], X
-        for k, (W, b) in enumerate(params[:-1]):
-            Z = Dense.forward(A_in, W, b, offset if k == 0 else None)
+        for k, (W, b) in enumerate(params):
+            out = scratch(buffers, ("Z", k), (X.shape[0], W.shape[1]), np.result_type(A_in.dtype, W.dtype))
+            Z = Dense.forward(A_in, W, b, offset if k == 0 else None, out=out)
+            if k == len(params) - 1:
+                break  # Z is the raw output: the loss applies the output activation
             A = self._act.forward(Z, out=Z)  # Z is not needed again: activate in place
             mask = None
             if self._dropout is not None and rng is not None:
@@ -163,40 +188,40 @@ class Network:
             else:
                 A_in = A
             cache.append((A, mask))
-        W, b = params[-1]
-        return Dense.forward(A_in, W, b, offset if len(params) == 1 else None), (X, cache)
+        return Z, (X, cache)
 
-    def backward(self, theta, cache, dZ, grad):
+    def backward(self, theta, cache, dZ, grad, buffers=None):
         """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``."""
         X, hidden = cache
         params, grads = self.unpack(theta), self.unpack(grad)
         inputs = [X] + [A if mask is None else A * mask for A, mask in hidden]
-        for k in range(len(params) - 1, -1, -1):
-            W, _ = params[k]
-            gW, gb = grads[k]
-            dA = Dense.backward(inputs[k], W, dZ, gW, gb, need_dX=k > 0, offset=None if k else self.input_offset)
-            if k > 0:
-                A, mask = hidden[k - 1]
-                if mask is not None:
-                    dA = Dropout.backward(dA, mask)
-                dZ = self._act.backward(A, dA, out=dA)  # dA is a temporary of this loop
+        for k in range(len(params) - 1, 0, -1):  # from the output layer down to the second
+            (W, _), (gW, gb) = params[k], grads[k]
+            out = scratch(buffers, ("dA", k), (dZ.shape[0], W.shape[0]), dZ.dtype)
+            dA = Dense.backward(inputs[k], W, dZ, gW, gb, out=out)
+            A, mask = hidden[k - 1]
+            if mask is not None:
+                dA = Dropout.backward(dA, mask)
+            dZ = self._act.backward(A, dA, out=dA)  # dA is a temporary of this loop
+        (W, _), (gW, gb) = params[0], grads[0]  # the first layer: no gradient with respect to the data
+        Dense.backward(X, W, dZ, gW, gb, need_dX=False, offset=self.input_offset)
         return grad
 
-    def l2_penalty(self, theta, weight_decay, grad=None):
+    def l2_penalty(self, theta, weight_decay, grad=None, buffers=None):
         """``(lambda / 2) sum_l ||W_l||_F^2``; adds ``lambda W_l`` to ``grad`` when given. Biases are not decayed."""
         if weight_decay == 0:
             return 0.0
         penalty = 0.0
         grads = self.unpack(grad) if grad is not None else [None] * len(self.layers)
-        for (W, _), g in zip(self.unpack(theta), grads):
+        for k, ((W, _), g) in enumerate(zip(self.unpack(theta), grads)):
             w = W.ravel()
             penalty += float(w @ w)
             if g is not None:
                 gW = g[0]
-                gW += W.dtype.type(weight_decay) * W
+                gW += np.multiply(W, W.dtype.type(weight_decay), out=scratch(buffers, ("decay", k), W.shape, W.dtype))
         return 0.5 * weight_decay * penalty
 
-    def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None):
+    def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None, buffers=None):
         """The objective ``J(theta)`` on a batch and its gradient.
 
         Parameters
@@ -211,16 +236,20 @@ class Network:
             The L2 coefficient ``lambda``.
         rng : numpy.random.RandomState, default=None
             Dropout masks come from it; ``None`` disables dropout.
+        buffers : dict, default=None
+            Arrays reused from call to call (see the module docstring); the
+            returned ``grad`` is then one of them.
 
         Returns
         -------
         J : float
         grad : ndarray of shape (n_params,), same dtype as ``theta``
         """
-        Z, cache = self.forward(theta, X, rng)
+        Z, cache = self.forward(theta, X, rng, buffers)
         J, dZ = weighted_loss(loss, Y, Z, sample_weight)
-        grad = self.backward(theta, cache, dZ, np.empty_like(theta))
-        return J + self.l2_penalty(theta, weight_decay, grad), grad
+        grad = scratch(buffers, "grad", theta.shape, theta.dtype)
+        grad = self.backward(theta, cache, dZ, np.empty_like(theta) if grad is None else grad, buffers)
+        return J + self.l2_penalty(theta, weight_decay, grad, buffers), grad
 
     def predict(self, theta, X):
         """Network outputs after the output activation (no dropout)."""

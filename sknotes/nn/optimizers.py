@@ -92,21 +92,26 @@ class Adam:
         self.epsilon = epsilon
         self.m = self.v = None
         self.t = 0
+        self._work = None  # scratch array for the update, so that a step allocates nothing
+
+    def __getstate__(self):
+        return {**self.__dict__, "_work": None}  # the scratch array is not state: don't pickle or copy it
 
     def step(self, params, grad):
         """Update ``params`` in place."""
         if self.m is None:
             self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+        if self._work is None or self._work.shape != params.shape or self._work.dtype != params.dtype:
+            self._work = np.empty_like(params)
         self.t += 1
-        dtype, m, v = params.dtype.type, self.m, self.v
+        dtype, m, v, work = params.dtype.type, self.m, self.v, self._work
         m *= dtype(self.beta_1)  # m <- beta_1 m + (1 - beta_1) g
-        m += dtype(1 - self.beta_1) * grad
+        m += np.multiply(grad, dtype(1 - self.beta_1), out=work)
         v *= dtype(self.beta_2)  # v <- beta_2 v + (1 - beta_2) g^2
-        grad_sq = np.square(grad)
-        grad_sq *= dtype(1 - self.beta_2)
-        v += grad_sq
+        grad_sq = np.square(grad, out=work)
+        v += np.multiply(grad_sq, dtype(1 - self.beta_2), out=work)
         lr_t = self.learning_rate * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
-        step = np.sqrt(v, out=grad_sq)  # reuse the temporary: step = lr_t m / (sqrt(v) + epsilon)
+        step = np.sqrt(v, out=work)  # step = lr_t m / (sqrt(v) + epsilon)
         step += dtype(self.epsilon)
         np.divide(m, step, out=step)
         step *= dtype(lr_t)

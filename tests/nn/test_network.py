@@ -334,3 +334,47 @@ def test_input_offset_gradient_and_same_model(depth, rng):
     assert differs.any() and not (differs & ~first_bias).any()
     # the L2 term and the optimum's weights are those of the plain parameters
     assert net.l2_penalty(theta, 0.3) == pytest.approx(plain.l2_penalty(plain.pack(layers), 0.3))
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_objective_with_buffers_equals_objective_with_new_arrays(dropout, dtype, rng):
+    """Reused buffers change nothing: batches of one size, a short last batch, then the first size again."""
+    net = Network((N_FEATURES, 6, 5, 3), activation="relu", out_activation="softmax", dropout=dropout)
+    theta = net.init_params(rng, dtype=dtype)
+    loss, buffers = LOSSES["categorical_crossentropy"].function, {}
+    for seed, n_samples in enumerate((8, 8, 3, 8)):
+        X = rng.normal(size=(n_samples, N_FEATURES)).astype(dtype)
+        Y = _targets("categorical_crossentropy", 3, rng, n_samples).astype(dtype)
+        sw = rng.uniform(0.5, 2.0, size=n_samples).astype(dtype)
+        J, grad = net.objective(theta, X, Y, loss, sw, 0.1, np.random.RandomState(seed), buffers=buffers)
+        J_new, grad_new = net.objective(theta, X, Y, loss, sw, 0.1, np.random.RandomState(seed))
+        assert J == J_new
+        assert_array_equal(grad, grad_new)
+        assert grad.dtype == dtype
+
+
+def test_objective_with_buffers_reuses_its_arrays(rng):
+    """A second call on a batch of the same shape allocates nothing new and returns the same gradient array."""
+    net = Network((N_FEATURES, 6, 2), activation="tanh")
+    theta = net.init_params(rng)
+    loss, buffers = LOSSES["squared_error"].function, {}
+    X, Y = rng.normal(size=(N_SAMPLES, N_FEATURES)), rng.normal(size=(N_SAMPLES, 2))
+    _, grad = net.objective(theta, X, Y, loss, weight_decay=0.1, buffers=buffers)
+    grad_first, kept = grad.copy(), dict(buffers)
+    _, grad_again = net.objective(theta, 2 * X, Y, loss, weight_decay=0.1, buffers=buffers)
+    assert grad_again is grad  # overwritten in place: valid until the next call, as documented
+    assert buffers.keys() == kept.keys() and all(buffers[k] is kept[k] for k in kept)
+    assert not np.allclose(grad_again, grad_first)  # and it holds the new batch's gradient
+
+
+def test_objective_with_buffers_and_sparse_input(rng):
+    net = Network((N_FEATURES, 5, 2), activation="relu")
+    theta = net.init_params(rng)
+    X, Y = rng.normal(size=(N_SAMPLES, N_FEATURES)), rng.normal(size=(N_SAMPLES, 2))
+    X[X < 0.3] = 0.0
+    loss = LOSSES["squared_error"].function
+    J, grad = net.objective(theta, sp.csr_matrix(X), Y, loss, weight_decay=0.1, buffers={})
+    J_dense, grad_dense = net.objective(theta, X, Y, loss, weight_decay=0.1)
+    assert_allclose(J, J_dense, rtol=1e-12)
+    assert_allclose(grad, grad_dense, rtol=1e-12, atol=1e-15)

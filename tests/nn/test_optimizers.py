@@ -213,3 +213,28 @@ def test_float32_params_stay_float32(name, grad_dtype, rng):
         if state is not None:
             assert state.dtype == np.float32, attr
     assert_allclose(p32, p64, rtol=1e-5, atol=1e-6)
+
+
+def test_adam_scratch_array_is_neither_pickled_nor_copied(rng):
+    """The update's work array is not state: it is left out of pickles and copies, and recreated."""
+    import copy
+
+    opt, p = Adam(learning_rate=0.01), rng.normal(size=N_PARAMS)
+    opt.step(p, rng.normal(size=N_PARAMS))
+    assert opt._work is not None
+    for twin in (pickle.loads(pickle.dumps(opt)), copy.deepcopy(opt)):
+        assert twin._work is None
+        assert_array_equal(twin.m, opt.m)
+        q, g = p.copy(), rng.normal(size=N_PARAMS)
+        twin.step(q, g)
+        expected = p.copy()
+        copy.deepcopy(opt).step(expected, g)
+        assert_array_equal(q, expected)
+
+
+def test_adam_step_allocates_no_new_arrays_after_the_first(rng):
+    opt, p = Adam(learning_rate=0.01), rng.normal(size=N_PARAMS)
+    opt.step(p, rng.normal(size=N_PARAMS))
+    arrays = (opt.m, opt.v, opt._work)
+    opt.step(p, rng.normal(size=N_PARAMS))
+    assert all(new is old for new, old in zip((opt.m, opt.v, opt._work), arrays))
