@@ -20,8 +20,8 @@ Training calls the objective thousands of times on batches of one shape. A
 caller may pass the same dict as ``buffers`` to every call: the intermediate
 arrays (layer outputs, back-propagated gradients, ``dJ/dtheta`` itself) are
 then kept in it and overwritten by the next call instead of being allocated
-anew, which saves a good part of a small network's step. Arrays returned by a
-call with ``buffers`` are only valid until the next such call.
+(and page-faulted in) anew at every step. Arrays returned by a call with
+``buffers`` are only valid until the next such call.
 """
 
 import numpy as np
@@ -31,10 +31,10 @@ from .layers import Dense, Dropout
 from .losses import weighted_loss
 
 
-def scratch(buffers, name, shape, dtype):
+def _scratch(buffers, name, shape, dtype):
     """An uninitialised array for an intermediate result: kept in ``buffers`` between calls.
 
-    Returns ``None`` when ``buffers`` is ``None``, so that ``out=scratch(...)``
+    Returns ``None`` when ``buffers`` is ``None``, so that ``out=_scratch(...)``
     lets NumPy allocate a new array as usual.
     """
     if buffers is None:
@@ -177,7 +177,7 @@ class Network:
             params, offset = self.unpack(theta), self.input_offset
         cache, A_in = [], X
         for k, (W, b) in enumerate(params):
-            out = scratch(buffers, ("Z", k), (X.shape[0], W.shape[1]), np.result_type(A_in.dtype, W.dtype))
+            out = _scratch(buffers, ("Z", k), (X.shape[0], W.shape[1]), np.result_type(A_in.dtype, W.dtype))
             Z = Dense.forward(A_in, W, b, offset if k == 0 else None, out=out)
             if k == len(params) - 1:
                 break  # Z is the raw output: the loss applies the output activation
@@ -197,7 +197,7 @@ class Network:
         inputs = [X] + [A if mask is None else A * mask for A, mask in hidden]
         for k in range(len(params) - 1, 0, -1):  # from the output layer down to the second
             (W, _), (gW, gb) = params[k], grads[k]
-            out = scratch(buffers, ("dA", k), (dZ.shape[0], W.shape[0]), dZ.dtype)
+            out = _scratch(buffers, ("dA", k), (dZ.shape[0], W.shape[0]), dZ.dtype)
             dA = Dense.backward(inputs[k], W, dZ, gW, gb, out=out)
             A, mask = hidden[k - 1]
             if mask is not None:
@@ -218,7 +218,7 @@ class Network:
             penalty += float(w @ w)
             if g is not None:
                 gW = g[0]
-                gW += np.multiply(W, W.dtype.type(weight_decay), out=scratch(buffers, ("decay", k), W.shape, W.dtype))
+                gW += np.multiply(W, W.dtype.type(weight_decay), out=_scratch(buffers, ("decay", k), W.shape, W.dtype))
         return 0.5 * weight_decay * penalty
 
     def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None, buffers=None):
@@ -247,7 +247,7 @@ class Network:
         """
         Z, cache = self.forward(theta, X, rng, buffers)
         J, dZ = weighted_loss(loss, Y, Z, sample_weight)
-        grad = scratch(buffers, "grad", theta.shape, theta.dtype)
+        grad = _scratch(buffers, "grad", theta.shape, theta.dtype)
         grad = self.backward(theta, cache, dZ, np.empty_like(theta) if grad is None else grad, buffers)
         return J + self.l2_penalty(theta, weight_decay, grad, buffers), grad
 

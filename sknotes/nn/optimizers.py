@@ -6,6 +6,8 @@ place from the gradient ``grad`` of the objective. State (velocities, moment
 estimates, the step count) is created on the first step, kept on the object
 and pickles with it, so training can resume exactly where it stopped.
 ``learning_rate`` is a plain attribute and may be changed between steps.
+Every update works in place; Adam keeps one work array for its temporaries,
+which is not state and is left out of pickles and copies.
 """
 
 import numpy as np
