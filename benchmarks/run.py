@@ -30,6 +30,7 @@ import statistics
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
@@ -243,9 +244,9 @@ def main():
     args = parser.parse_args()
     with threadpool_limits(limits=args.threads, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        blas = next(info for info in threadpool_info() if info["user_api"] == "blas")
-        arch, threads = blas.get("architecture"), blas["num_threads"]
-        print(f"BLAS: {blas['internal_api']} {blas['version']} ({arch}), {threads} thread(s)")
+        for blas in (info for info in threadpool_info() if info["user_api"] == "blas"):  # NumPy's and SciPy's
+            arch, threads, where = blas.get("architecture"), blas["num_threads"], Path(blas["filepath"]).parent.name
+            print(f"BLAS: {blas['internal_api']} {blas['version']} ({arch}), {threads} thread(s), {where}")
         for name in args.cases or CASES:
             CASES[name](args)
 
