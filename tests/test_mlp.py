@@ -276,3 +276,20 @@ def test_max_iter_warns():
     X, y = make_moons(n_samples=100, random_state=0)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         MLPFromScratch((4,), max_iter=2, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_memory_layout_of_X_does_not_change_the_fit(moons, tmp_path, dtype):
+    """Shuffled batches are gathered the same from C-ordered, Fortran-ordered, strided and memory-mapped X."""
+    X, y = moons
+    X = X.astype(dtype)
+    wide = np.repeat(X, 2, axis=1)  # X is every other column of this array: a strided view
+    mapped = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=dtype, shape=X.shape)
+    mapped[:] = X
+    params = dict(hidden_layer_sizes=(8,), batch_size=32, max_iter=5, random_state=0)
+    reference = MLPFromScratch(**params).fit(X, y)
+    for layout in (np.asfortranarray(X), wide[:, ::2], mapped):
+        est = MLPFromScratch(**params).fit(layout, y)
+        np.testing.assert_array_equal(est.coefs_[0], reference.coefs_[0])
+        assert est.coefs_[0].dtype == dtype
+        np.testing.assert_array_equal(est.loss_curve_, reference.loss_curve_)
