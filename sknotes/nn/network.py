@@ -32,13 +32,9 @@ from .losses import weighted_loss
 
 
 def _scratch(buffers, name, shape, dtype):
-    """An uninitialised array for an intermediate result: kept in ``buffers`` between calls.
-
-    Returns ``None`` when ``buffers`` is ``None``, so that ``out=_scratch(...)``
-    lets NumPy allocate a new array as usual.
-    """
+    """An uninitialised array for an intermediate result: new, or the one kept in ``buffers`` for it."""
     if buffers is None:
-        return None
+        return np.empty(shape, dtype)
     key = (name, tuple(shape), np.dtype(dtype))
     if key not in buffers:
         buffers[key] = np.empty(shape, dtype)
@@ -247,8 +243,7 @@ class Network:
         """
         Z, cache = self.forward(theta, X, rng, buffers)
         J, dZ = weighted_loss(loss, Y, Z, sample_weight)
-        grad = _scratch(buffers, "grad", theta.shape, theta.dtype)
-        grad = self.backward(theta, cache, dZ, np.empty_like(theta) if grad is None else grad, buffers)
+        grad = self.backward(theta, cache, dZ, _scratch(buffers, "grad", theta.shape, theta.dtype), buffers)
         return J + self.l2_penalty(theta, weight_decay, grad, buffers), grad
 
     def predict(self, theta, X):
