@@ -47,10 +47,8 @@ BUDGET_EPOCHS = (5, 10, 20)
 
 def model(variant, hidden, classifier, seed, **params):
     if variant == "scikit-learn":
-        est = (MLPClassifier if classifier else MLPRegressor)(hidden_layer_sizes=hidden, random_state=seed, **params)
-    else:
-        est = (MLPFromScratch if classifier else MLPRegressorFromScratch)(hidden, random_state=seed, **params)
-    return est
+        return (MLPClassifier if classifier else MLPRegressor)(hidden_layer_sizes=hidden, random_state=seed, **params)
+    return (MLPFromScratch if classifier else MLPRegressorFromScratch)(hidden, random_state=seed, **params)
 
 
 def fit_in(variant, fit):

@@ -5,9 +5,10 @@ from functools import partial
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from sknotes._training import TrainingState, train
+from sknotes._training import TrainingState, _RowGatherer, train
 from sknotes.nn import LOSSES, SGD, Adam, Network
 
 
@@ -164,10 +165,6 @@ def test_on_epoch_end_sees_every_epoch_and_can_stop(problem, solver):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_row_gatherer_gathers_rows_into_one_reused_array(dtype):
-    import scipy.sparse as sp
-
-    from sknotes._training import _RowGatherer
-
     rng = np.random.RandomState(0)
     A = rng.normal(size=(10, 3)).astype(dtype)
     order = rng.permutation(10)

@@ -187,7 +187,10 @@ class Network:
         return Z, (X, cache)
 
     def backward(self, theta, cache, dZ, grad, buffers=None):
-        """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``."""
+        """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``.
+
+        ``buffers`` keeps the back-propagated gradients between calls, as in :meth:`objective`.
+        """
         X, hidden = cache
         params, grads = self.unpack(theta), self.unpack(grad)
         inputs = [X] + [A if mask is None else A * mask for A, mask in hidden]
@@ -204,7 +207,10 @@ class Network:
         return grad
 
     def l2_penalty(self, theta, weight_decay, grad=None, buffers=None):
-        """``(lambda / 2) sum_l ||W_l||_F^2``; adds ``lambda W_l`` to ``grad`` when given. Biases are not decayed."""
+        """``(lambda / 2) sum_l ||W_l||_F^2``; adds ``lambda W_l`` to ``grad`` when given. Biases are not decayed.
+
+        ``buffers`` keeps the temporaries ``lambda W_l`` between calls, as in :meth:`objective`.
+        """
         if weight_decay == 0:
             return 0.0
         penalty = 0.0

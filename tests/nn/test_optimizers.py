@@ -1,5 +1,6 @@
 """Tests for sknotes.nn.optimizers: closed-form updates, state that pickles, learning-rate changes, dtypes."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -217,8 +218,6 @@ def test_float32_params_stay_float32(name, grad_dtype, rng):
 
 def test_adam_scratch_array_is_neither_pickled_nor_copied(rng):
     """The update's work array is not state: it is left out of pickles and copies, and recreated."""
-    import copy
-
     opt, p = Adam(learning_rate=0.01), rng.normal(size=N_PARAMS)
     opt.step(p, rng.normal(size=N_PARAMS))
     assert opt._work is not None
