@@ -14,12 +14,13 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
@@ -29,19 +30,57 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
-from ._training import TrainingState, train
-from .nn import LOSSES, OPTIMIZERS
+from ._training import TrainingConfig, TrainingState, train
+from .nn import LOSSES, OPTIMIZERS, weighted_loss
+from .nn.coordinates import Standardisation
+from .nn.stepsize import lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
 
 
-def _weighted_column_means(X, sample_weight):
-    """``sum_i s_i x_i / sum_i s_i`` for dense or sparse ``X``, in the dtype of ``X``, without copying ``X``."""
-    weights = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
-    return np.asarray(X.T @ weights).ravel().astype(X.dtype) / X.dtype.type(weights.sum())
+def _weighted_mean_and_variance(A, sample_weight):
+    """Column means and variances of ``A`` (dense or sparse) with row weights, in float64, without copying ``A``.
+
+    Dense ``A`` is read in C-ordered float64 chunks of about 8192 numbers, so
+    that every memory layout of ``A`` gives bit for bit the same result and
+    the temporaries stay small (out-of-core ``partial_fit`` on chunks of data).
+    """
+    if sp.issparse(A):
+        return mean_variance_axis(A, axis=0, weights=sample_weight)
+    weights = np.ones(A.shape[0]) if sample_weight is None else sample_weight.astype(np.float64)
+    chunks = list(gen_batches(A.shape[0], max(16, 8192 // A.shape[1])))
+
+    def weighted_sum(f):
+        return sum(weights[c] @ f(np.array(A[c], dtype=np.float64, order="C")) for c in chunks)
+
+    mean = weighted_sum(lambda block: block) / weights.sum()
+    var = weighted_sum(lambda block: np.square(block - mean)) / weights.sum()
+    return mean, var
+
+
+def _standardisation(X, Y, sample_weight, weight_decay, outputs):
+    """Offsets and scales of the coordinates the network trains in, from the data.
+
+    The four arguments of :class:`~sknotes.nn.coordinates.Standardisation`, as
+    a tuple of arrays (``None`` for the outputs of a classifier), in the dtype
+    of ``X``. Inputs: the weighted feature means ``mu_j`` and
+    ``s_j = sqrt(var_j + lambda)``: with the weight decay ``lambda`` inside the
+    root, every weight's diagonal curvature in these coordinates is about 1,
+    also for a (nearly) constant feature; a constant feature without weight
+    decay gets ``s_j = 1``. Outputs (regressors, ``outputs=True``): the
+    weighted target means and standard deviations (1 for a constant target).
+    """
+    ends = []
+    for A, ridge in [(X, weight_decay)] + ([(Y, 0.0)] if outputs else []):
+        mean, var = _weighted_mean_and_variance(A, sample_weight)
+        scale = np.sqrt(var + ridge)
+        scale[scale == 0] = 1.0
+        ends += [mean.astype(X.dtype), scale.astype(X.dtype)]
+    return tuple(ends) if outputs else (*ends, None, None)
 
 
 def _has_stochastic_solver(estimator):
@@ -58,7 +97,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     """Base class of all sknotes estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -80,8 +119,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
 
     # ---- what a subclass provides -------------------------------------------------------
 
-    def _build_network(self, n_features, n_outputs, input_offset=None):
-        """The :class:`~sknotes.nn.Network` this estimator is (``input_offset``: see :class:`~sknotes.nn.Network`)."""
+    def _build_network(self, n_features, n_outputs, coordinates=None):
+        """The :class:`~sknotes.nn.Network` this estimator is (``coordinates``: see :class:`~sknotes.nn.Network`)."""
         raise NotImplementedError
 
     def _loss_name(self):
@@ -150,6 +189,13 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     def _more_validate_params(self, incremental):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False.")
+        if self.solver == "lbfgs" and self.learning_rate != "auto":
+            warnings.warn(
+                f"learning_rate={self.learning_rate!r} is ignored by solver='lbfgs', which chooses its own steps; "
+                "leave learning_rate='auto', or use solver='sgd' or 'adam'.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         """Shared body of ``fit`` and ``partial_fit``: on any error the estimator is left as it was."""
@@ -176,50 +222,52 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         sample_weight = self._class_weights(Y, sample_weight, incremental)
 
-        # L-BFGS works on centred inputs, which conditions the objective far better when the features are
-        # all positive (MinMaxScaler); the model and its optimum are the same. The epoch-wise solvers take
-        # the textbook steps in the plain parameters.
-        offset = _weighted_column_means(X, sample_weight) if self.solver == "lbfgs" else None
-        network = self._build_network(X.shape[1], Y.shape[1], offset)
         if first_call:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             state = TrainingState(rng=np.random.RandomState(seed))
-            theta = network.init_params(state.rng, dtype=X.dtype)
         else:
             state = self._training_state.copy()
+        if not incremental or state.standardisation is None:  # partial_fit keeps the coordinates it began in
+            state.standardisation = _standardisation(
+                X, Y, sample_weight, self.weight_decay, outputs=isinstance(self, RegressorMixin)
+            )
+            state.loss_unit = self._loss_unit(Y, sample_weight)
+            state.auto_learning_rate = None
+        network = self._build_network(X.shape[1], Y.shape[1], Standardisation(*state.standardisation))
+        if first_call:
+            theta = network.init_params(state.rng, dtype=X.dtype, **self._init_options())
+        else:
             theta = self._get_theta(network).astype(X.dtype, copy=False)
         if not incremental:
             state.reset_stopping()
-        if self.solver == "lbfgs":
-            state.optimizer = None
-        elif incremental and isinstance(state.optimizer, OPTIMIZERS[self.solver]):
-            self._configure_optimizer(state.optimizer)
-        else:
-            state.optimizer = self._configure_optimizer(None)
+        n_iter_before = state.n_iter
 
         validation_score = None
         if self.early_stopping and not incremental and self.solver != "lbfgs":
             X, X_val, Y, Y_val, sample_weight, sw_val = self._split(X, Y, sample_weight, state.rng)
             validation_score = partial(self._validation_score, network, X=X_val, Y=Y_val, sample_weight=sw_val)
+        if self.solver == "lbfgs":
+            state.optimizer = None
+        elif incremental and isinstance(state.optimizer, OPTIMIZERS[self.solver]):
+            self._configure_optimizer(state.optimizer, self._step_size(network, X, sample_weight, state))
+        else:
+            state.optimizer = self._configure_optimizer(None, self._step_size(network, X, sample_weight, state))
 
-        result = train(
-            partial(self._objective, network, buffers={}),  # one set of batch-sized arrays for all steps
-            theta,
-            state,
-            X,
-            Y,
-            sample_weight,
+        config = TrainingConfig(
             solver=self.solver,
             batch_size=self.batch_size,
             max_iter=1 if incremental else self.max_iter,
             tol=None if incremental else self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
-            validation_score=validation_score,
             verbose=bool(self.verbose),
-            on_epoch_end=callbacks.epoch_hook(network, theta),
         )
-        self._set_params_from_theta(network, result.theta)
+        objective = partial(self._objective, network, unit=state.loss_unit, buffers={})  # buffers: reused arrays
+        result = train(
+            objective, theta, state, X, Y, sample_weight, config, validation_score, callbacks.epoch_hook(network, theta)
+        )
+        if first_call or result.state.n_iter > n_iter_before:  # else: interrupted at once, keep the exact parameters
+            self._set_params_from_theta(network, result.theta)
         self._training_state = result.state
         self.n_iter_ = result.state.n_iter
         self.loss_curve_ = list(result.state.loss_curve)
@@ -239,12 +287,46 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     def _validate_fit_data(self, X, y, reset):
         return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True)
 
-    def _configure_optimizer(self, optimizer):
+    def _loss_unit(self, Y, sample_weight):
+        """Training minimises ``J / unit`` (1 for the classifiers, whose loss has no units)."""
+        return 1.0
+
+    def _init_options(self):
+        """Keyword arguments of :meth:`~sknotes.nn.Network.init_params` (the MLPs choose the initialisation)."""
+        return {}
+
+    def _step_size(self, network, X, sample_weight, state):
+        """The learning rate: ``learning_rate``, or the step that ``'auto'`` stands for.
+
+        ``'auto'`` is ``1 / L(b)`` for 'sgd' on a linear model, from the
+        bound on the gradient's Lipschitz constant of
+        :func:`~sknotes.nn.stepsize.lipschitz_bound`; 0.001 for Adam and
+        RMSProp (the step their authors recommend, the size of a step whatever
+        the gradient's scale) and for 'sgd' on an MLP. It is computed once per
+        ``fit`` (at the first ``partial_fit``) and kept.
+        """
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        if state.auto_learning_rate is None:
+            if self.solver == "sgd" and len(network.layers) == 1:
+                batch_size = X.shape[0] if self.batch_size is None else self.batch_size
+                offset, scale, _, output_scale = state.standardisation
+                curvature = LOSSES[self._loss_name()].curvature
+                L = lipschitz_bound(X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size)
+                if output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
+                    L *= float(np.max(output_scale.astype(np.float64) ** 2))
+                L /= state.loss_unit  # and training minimises J / unit
+                state.auto_learning_rate = 1.0 / L
+            else:
+                state.auto_learning_rate = 0.001
+        return state.auto_learning_rate
+
+    def _configure_optimizer(self, optimizer, learning_rate):
         """Create the optimizer of ``self.solver``, or update an existing one's hyperparameters."""
         if self.solver == "sgd":
-            hyper = {"learning_rate": self.learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
+            hyper = {"learning_rate": learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
         else:
-            hyper = {"learning_rate": self.learning_rate, "beta_1": self.beta_1, "beta_2": self.beta_2}
+            hyper = {"learning_rate": learning_rate, "beta_1": self.beta_1, "beta_2": self.beta_2}
             hyper["epsilon"] = self.epsilon
         if optimizer is None:
             return OPTIMIZERS[self.solver](**hyper)
@@ -256,10 +338,13 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         loss = LOSSES[self._loss_name()].function
         return partial(loss, delta=self.delta) if self._loss_name() == "huber" else loss
 
-    def _objective(self, network, theta, X, Y, sample_weight, rng, buffers=None):
-        """J(theta) and its gradient on a batch: weighted mean loss + (lambda / 2) sum ||W||^2."""
+    def _objective(self, network, theta, X, Y, sample_weight, rng, unit=1.0, buffers=None):
+        """``J(theta) / unit`` and its gradient on a batch; J: weighted mean loss + (lambda / 2) sum ||W||^2."""
         loss = self._loss_function()
-        return network.objective(theta, X, Y, loss, sample_weight, self.weight_decay, rng, buffers)
+        J, grad = network.objective(theta, X, Y, loss, sample_weight, self.weight_decay, rng, buffers)
+        if unit != 1.0:
+            grad *= grad.dtype.type(1.0 / unit)
+        return J / unit, grad
 
     def _split(self, X, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""
@@ -320,6 +405,16 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"y has {Y.shape[1]} targets, but {type(self).__name__} was fitted with {self._n_outputs()}."
             )
         return Y
+
+    def _loss_unit(self, Y, sample_weight):
+        """Twice the objective of predicting the mean of ``y`` (the variance of y, for the squared error).
+
+        Training minimises ``J / unit``: the same minimum, with learning
+        rates, ``tol`` and L-BFGS's tolerance that do not depend on the units of y.
+        """
+        mean = np.average(Y, axis=0, weights=sample_weight)
+        J_mean, _ = weighted_loss(self._loss_function(), Y, np.broadcast_to(mean, Y.shape), sample_weight)
+        return 2.0 * J_mean if J_mean > 0 else 1.0
 
     def _validation_score(self, network, theta, X, Y, sample_weight):
         return r2_score(Y, network.forward(theta, X)[0], sample_weight=sample_weight)

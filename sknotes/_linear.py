@@ -10,8 +10,8 @@ from .nn import Network
 class _LinearParams:
     """Maps the single Dense layer to ``coef_`` (n_outputs, n_features) and ``intercept_``."""
 
-    def _build_network(self, n_features, n_outputs, input_offset=None):
-        return Network((n_features, n_outputs), out_activation="identity", input_offset=input_offset)
+    def _build_network(self, n_features, n_outputs, coordinates=None):
+        return Network((n_features, n_outputs), coordinates=coordinates)
 
     def _set_params_from_theta(self, network, theta):
         ((W, b),) = network.to_layers(theta)
@@ -89,10 +89,10 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
         loss="squared_error",
         *,
         delta=1.0,
-        learning_rate=0.01,
+        learning_rate="auto",
         weight_decay=0.0,
-        solver="lbfgs",
-        batch_size=200,
+        solver="sgd",
+        batch_size=None,
         max_iter=1000,
         tol=1e-4,
         n_iter_no_change=10,
@@ -212,11 +212,11 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
 
     def __init__(
         self,
-        learning_rate=0.1,
+        learning_rate="auto",
         weight_decay=1e-4,
         *,
         solver="sgd",
-        batch_size=200,
+        batch_size=None,
         max_iter=1000,
         tol=1e-4,
         n_iter_no_change=10,

@@ -8,10 +8,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import NetworkClassifier, NetworkRegressor
 from ._docs import fill_doc
 from .nn import HIDDEN_ACTIVATIONS, Network
+from .nn.layers import INITIALISATIONS
 
 _MLP_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+    "init": [StrOptions(set(INITIALISATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
 }
 
@@ -46,9 +48,12 @@ class _MLPParams:
                 "set dropout=0 or solver='sgd' or 'adam'."
             )
 
-    def _build_network(self, n_features, n_outputs, input_offset=None):
+    def _build_network(self, n_features, n_outputs, coordinates=None):
         sizes = (n_features, *np.atleast_1d(self.hidden_layer_sizes).tolist(), n_outputs)
-        return Network(sizes, self.activation, self.out_activation_, self.dropout, input_offset)
+        return Network(sizes, self.activation, self.out_activation_, self.dropout, coordinates)
+
+    def _init_options(self):
+        return {"init": self.init}
 
     def _set_params_from_theta(self, network, theta):
         params = network.to_layers(theta)
@@ -81,7 +86,7 @@ _MLP_ATTRIBUTES = """    coefs_ : list of ndarray of shape (n_in, n_out)
 
 
 @fill_doc(
-    learning_rate=0.001,
+    learning_rate="auto",
     weight_decay=1e-4,
     solver="adam",
     batch_size=200,
@@ -159,8 +164,9 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        init="glorot",
         dropout=0.0,
-        learning_rate=0.001,
+        learning_rate="auto",
         weight_decay=1e-4,
         solver="adam",
         batch_size=200,
@@ -182,6 +188,7 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.init = init
         self.dropout = dropout
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -205,7 +212,7 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
 
 
 @fill_doc(
-    learning_rate=0.001,
+    learning_rate="auto",
     weight_decay=1e-4,
     solver="adam",
     batch_size=200,
@@ -273,10 +280,11 @@ class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        init="glorot",
         loss="squared_error",
         delta=1.0,
         dropout=0.0,
-        learning_rate=0.001,
+        learning_rate="auto",
         weight_decay=1e-4,
         solver="adam",
         batch_size=200,
@@ -297,6 +305,7 @@ class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.init = init
         self.loss = loss
         self.delta = delta
         self.dropout = dropout

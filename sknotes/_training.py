@@ -5,6 +5,7 @@
 parameter vector. It runs mini-batch gradient steps with an optimizer from
 :mod:`sknotes.nn.optimizers` (``'sgd'``, ``'adam'``), or hands the full-batch
 objective to ``scipy.optimize.minimize(method='L-BFGS-B')`` (``'lbfgs'``).
+:class:`TrainingConfig` holds how to train (batch size, epochs, stopping).
 
 It works on a copy of ``theta`` and updates the :class:`TrainingState` it is
 given, so a caller that passes a copy of its state keeps its own parameters
@@ -25,7 +26,49 @@ from sklearn.utils import gen_batches
 #: A batch or L-BFGS iterate whose objective exceeds this many times the objective
 #: at the start of training (or 1, whichever is larger) counts as diverged.
 EXPLOSION_FACTOR = 1e4
+#: When mini-batch noise or a kink of the loss stalls 'sgd' above its best objective, the step is
+#: divided by ANNEAL_FACTOR and training goes on, at most ANNEAL_TIMES times in a call.
+ANNEAL_FACTOR, ANNEAL_TIMES = 5.0, 3
 _EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train: the estimator's solver, batching and stopping parameters, resolved for one call.
+
+    Parameters
+    ----------
+    solver : {'sgd', 'adam', 'lbfgs'}, default='sgd'
+        For 'sgd' and 'adam', the state's optimizer does the steps.
+    batch_size : int or None, default=None
+        Mini-batch size (clipped to ``n_samples``); ``None`` is full batch.
+    max_iter : int, default=200
+        Epochs (L-BFGS iterations for 'lbfgs'). ``1`` with ``tol=None`` runs
+        exactly one epoch, as ``partial_fit`` does.
+    tol : float or None, default=1e-4
+        An epoch "improves" when it lowers the objective that ``objective``
+        returns (or raises the validation score) by more than ``tol``.
+        Training stops after more than ``n_iter_no_change`` epochs in a row
+        without improvement, except that 'sgd' first divides its step by 5
+        (up to three times) when the objective of those epochs stayed above
+        its best by more than ``tol`` on average: that stall is mini-batch
+        noise or a kink of the loss, not the minimum. ``None`` disables stopping. For 'lbfgs', the bound on the
+        largest gradient component (L-BFGS also stops when ``J`` no longer
+        changes beyond round-off).
+    n_iter_no_change : int, default=10
+    shuffle : bool, default=True
+        Shuffle the rows at every epoch (with ``state.rng``).
+    verbose : bool, default=False
+        Print one line per epoch, and why training stopped.
+    """
+
+    solver: str = "sgd"
+    batch_size: int = None
+    max_iter: int = 200
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    shuffle: bool = True
+    verbose: bool = False
 
 
 @dataclass
@@ -41,6 +84,9 @@ class TrainingState:
     validation_scores: list = field(default_factory=list)
     best_validation_score: float = -np.inf
     initial_loss: float = None
+    standardisation: tuple = None  # offsets and scales of the coordinates the parameters train in (4 arrays or None)
+    loss_unit: float = 1.0  # the objective function returns J / loss_unit; loss_curve and best_loss are in J
+    auto_learning_rate: float = None  # the step learning_rate='auto' stands for, once computed
 
     def reset_stopping(self):
         """Forget the convergence bookkeeping (a new ``fit`` call starts it afresh)."""
@@ -49,16 +95,11 @@ class TrainingState:
         self.best_validation_score = -np.inf
         self.initial_loss = None
 
-    def copy(self, share_rng=False):
-        """A copy sharing no mutable state (except the generator, with ``share_rng``).
-
-        Cheaper than ``copy.deepcopy``, which walks the lists of floats item by
-        item; copying a ``RandomState`` (about 0.2 ms) is skipped with
-        ``share_rng``, for callers that save ``rng.get_state()`` instead.
-        """
+    def copy(self):
+        """A copy sharing no mutable state with this one (cheaper than ``copy.deepcopy`` of the lists)."""
         return dataclasses.replace(
             self,
-            rng=self.rng if share_rng else copy.deepcopy(self.rng),
+            rng=copy.deepcopy(self.rng),
             optimizer=copy.deepcopy(self.optimizer),
             loss_curve=list(self.loss_curve),
             validation_scores=list(self.validation_scores),
@@ -79,26 +120,11 @@ class Result:
     state: TrainingState
     converged: bool
     interrupted: bool = False
+    reason: str = ""
 
 
-def train(
-    objective,
-    theta,
-    state,
-    X,
-    Y,
-    sample_weight=None,
-    *,
-    solver="sgd",
-    batch_size=None,
-    max_iter=200,
-    tol=1e-4,
-    n_iter_no_change=10,
-    shuffle=True,
-    validation_score=None,
-    verbose=False,
-    on_epoch_end=None,
-):
+def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConfig(), validation_score=None,
+          on_epoch_end=None):  # fmt: skip
     """Minimise ``objective`` from ``theta``, in epochs over ``(X, Y, sample_weight)``.
 
     Parameters
@@ -116,28 +142,10 @@ def train(
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
     sample_weight : ndarray of shape (n_samples,) or None
-    solver : {'sgd', 'adam', 'lbfgs'}
-        For 'sgd' and 'adam', ``state.optimizer`` does the steps.
-    batch_size : int or None
-        Mini-batch size (clipped to ``n_samples``); ``None`` is full batch.
-    max_iter : int
-        Epochs (L-BFGS iterations for 'lbfgs'). ``1`` with ``tol=None`` runs
-        exactly one epoch, as ``partial_fit`` does.
-    tol : float or None
-        An epoch "improves" when it lowers the training objective (or raises
-        the validation score) by more than ``tol``. Training stops after more
-        than ``n_iter_no_change`` epochs in a row without improvement.
-        ``None`` disables stopping. For 'lbfgs', the bound on the largest
-        gradient component (L-BFGS also stops when ``J`` no longer changes
-        beyond round-off).
-    n_iter_no_change : int
-    shuffle : bool
-        Shuffle the rows at every epoch (with ``state.rng``).
+    config : TrainingConfig
     validation_score : callable or None
         ``validation_score(theta) -> float`` (higher is better). When given,
         improvement is judged on it, and the best parameters are returned.
-    verbose : bool
-        Print one line per epoch.
     on_epoch_end : callable or None
         ``on_epoch_end(state, theta) -> bool`` after every epoch (L-BFGS
         iteration), for progress reporting; returning True stops training
@@ -154,40 +162,33 @@ def train(
     """
     theta = theta.copy()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if solver == "lbfgs":
-            return _train_lbfgs(objective, theta, state, X, Y, sample_weight, max_iter, tol, verbose, on_epoch_end)
-        return _train_epochs(
-            objective, theta, state, X, Y, sample_weight, batch_size, max_iter, tol,
-            n_iter_no_change, shuffle, validation_score, verbose, on_epoch_end,
-        )  # fmt: skip
+        if config.solver == "lbfgs":
+            result = _train_lbfgs(objective, theta, state, X, Y, sample_weight, config, on_epoch_end)
+        else:
+            result = _train_epochs(objective, theta, state, X, Y, sample_weight, config, validation_score, on_epoch_end)
+    if config.verbose and result.reason:
+        print(f"Stopped after {result.state.n_iter} {_iterations(config)} in all: {result.reason}.")
+    return result
 
 
-def _train_epochs(
-    objective,
-    theta,
-    state,
-    X,
-    Y,
-    sw,
-    batch_size,
-    max_iter,
-    tol,
-    n_iter_no_change,
-    shuffle,
-    validation_score,
-    verbose,
-    on_epoch_end,
-):
+def _iterations(config):
+    return "iterations" if config.solver == "lbfgs" else "epochs"
+
+
+def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, on_epoch_end):
     n_samples = X.shape[0]
-    batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
+    batch_size = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
     total_weight = n_samples if sw is None else float(sw.sum())
     X_batch, Y_batch = _RowGatherer(X, batch_size), _RowGatherer(Y, batch_size)
-    best_theta, converged = None, False
-    for _ in range(max_iter):
+    full_batch, first_epoch = batch_size == n_samples, state.n_iter + 1  # full-batch steps compare J: restarts
+    tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
+    best_theta, reason, annealed, streak_total = None, "", 0, 0.0
+    checkpoint = _Checkpoint()
+    for _ in range(config.max_iter):
         start, epoch = time.perf_counter(), state.n_iter + 1
-        epoch_start = theta.copy(), state.copy(share_rng=True), state.rng.get_state()
+        checkpoint.save(theta, state)
         try:
-            order = state.rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
+            order = state.rng.permutation(n_samples) if config.shuffle and batch_size < n_samples else None
             epoch_loss = 0.0
             for batch in gen_batches(n_samples, batch_size):
                 rows = batch if order is None else order[batch]
@@ -197,13 +198,13 @@ def _train_epochs(
                 J, grad = objective(theta, X_batch(rows), Y_batch(rows), sw_b, state.rng)
                 if not (np.isfinite(J) and J <= state.explosion_limit(J)):
                     raise _divergence(epoch, J)
-                state.optimizer.step(theta, grad)
+                state.optimizer.step(theta, grad, J if full_batch and epoch > first_epoch else None)
                 epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
             if not np.isfinite(theta).all():
                 raise _divergence(epoch, np.nan)
             state.n_iter += 1
-            state.loss_curve.append(epoch_loss)
-            message = f"Epoch {epoch}: loss = {epoch_loss:.8g}"
+            state.loss_curve.append(epoch_loss * unit)
+            message = f"Epoch {epoch}: loss = {epoch_loss * unit:.8g}"
             if validation_score is not None:
                 score = validation_score(theta)
                 state.validation_scores.append(score)
@@ -212,22 +213,76 @@ def _train_epochs(
                 if score > state.best_validation_score:
                     state.best_validation_score, best_theta = score, theta.copy()
             else:
-                improved = tol is None or epoch_loss < state.best_loss - tol
-            state.best_loss = min(state.best_loss, epoch_loss)
+                improved = tol is None or epoch_loss * unit < state.best_loss - tol * unit
+            state.best_loss = min(state.best_loss, epoch_loss * unit)
             state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-            if verbose:
+            streak_total = 0.0 if improved else streak_total + epoch_loss * unit
+            if config.verbose:
                 print(f"{message}, {time.perf_counter() - start:.3f} s")
             stop = on_epoch_end is not None and on_epoch_end(state, theta)
         except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
-            theta, state, rng_state = epoch_start
-            state.rng.set_state(rng_state)
-            return _interrupted(theta, state)
-        if stop or tol is not None and state.no_improvement_count > n_iter_no_change:
-            converged = True
+            return _interrupted(checkpoint.restore(state), state)
+        if stop:
+            reason = "a callback asked to stop"
             break
+        if tol is not None and state.no_improvement_count > patience:
+            what = "validation score" if validation_score is not None else "objective"
+            # above its best on average over the stall: noise or a kink, which smaller steps get below
+            stall_mean = streak_total / state.no_improvement_count
+            above = validation_score is None and stall_mean > state.best_loss + tol * unit
+            if config.solver == "sgd" and above and annealed < ANNEAL_TIMES:
+                state.optimizer.learning_rate /= ANNEAL_FACTOR
+                annealed, state.no_improvement_count, streak_total = annealed + 1, 0, 0.0
+                if config.verbose:
+                    print(f"The objective stalled above its best: learning rate divided by {ANNEAL_FACTOR:g}.")
+                continue
+            reason = f"the {what} did not improve by more than tol={tol:g} for {patience + 1} epochs in a row"
+            break
+    else:
+        if tol is not None:
+            reason = f"max_iter={config.max_iter} epochs reached"
     if best_theta is not None:
         theta = best_theta
-    return Result(theta, state, converged)
+    return Result(theta, state, converged=bool(reason) and not reason.startswith("max_iter"), reason=reason)
+
+
+class _Checkpoint:
+    """The training state at the start of an epoch, to go back to on KeyboardInterrupt.
+
+    Saving copies only what an epoch changes (parameters, optimizer state,
+    generator, counters) into arrays allocated once, so it costs a few
+    microseconds however long training has run.
+    """
+
+    def __init__(self):
+        self.arrays = {}
+
+    def _copy(self, name, array):
+        if name not in self.arrays or self.arrays[name].shape != array.shape or self.arrays[name].dtype != array.dtype:
+            self.arrays[name] = np.empty_like(array)
+        np.copyto(self.arrays[name], array)
+        return self.arrays[name]
+
+    def save(self, theta, state):
+        self._copy("theta", theta)
+        self.rng = state.rng.get_state()
+        self.counters = {name: value for name, value in vars(state).items() if isinstance(value, (int, float))}
+        self.lengths = len(state.loss_curve), len(state.validation_scores)
+        self.optimizer = {
+            name: self._copy(("optimizer", name), value) if isinstance(value, np.ndarray) else value
+            for name, value in vars(state.optimizer).items()
+            if not name.startswith("_")  # work arrays are not state
+        }
+
+    def restore(self, state):
+        """Put ``state`` back as it was at :meth:`save`; returns the parameters of then."""
+        state.rng.set_state(self.rng)
+        for name, value in self.counters.items():
+            setattr(state, name, value)
+        del state.loss_curve[self.lengths[0] :], state.validation_scores[self.lengths[1] :]
+        for name, value in self.optimizer.items():
+            setattr(state.optimizer, name, value.copy() if isinstance(value, np.ndarray) else value)
+        return self.arrays["theta"].copy()
 
 
 class _RowGatherer:
@@ -250,7 +305,7 @@ class _RowGatherer:
         return self.A.take(rows, axis=0, out=self.buffer[: len(rows)], mode="clip")  # rows are valid indices
 
 
-def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_epoch_end):
+def _train_lbfgs(objective, theta, state, X, Y, sw, config, on_epoch_end):
     dtype = theta.dtype
     iterate = {"theta": theta.copy()}
 
@@ -263,11 +318,12 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_e
         J = float(intermediate_result.fun)
         if not (np.isfinite(J) and J <= state.explosion_limit(J)):
             raise _divergence(state.n_iter + 1, J)
+        J *= state.loss_unit
         iterate["theta"] = intermediate_result.x.astype(dtype)
         state.n_iter += 1
         state.loss_curve.append(J)
         state.best_loss = min(state.best_loss, J)
-        if verbose:
+        if config.verbose:
             print(f"Iteration {state.n_iter}: loss = {J:.8g}")
         if on_epoch_end is not None and on_epoch_end(state, iterate["theta"]):
             iterate["stopped"] = True
@@ -281,7 +337,12 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_e
             method="L-BFGS-B",
             callback=callback,
             # as scikit-learn's LogisticRegression: tol bounds the gradient, ftol only stops at round-off
-            options={"maxiter": max_iter, "maxfun": max(15000, 2 * max_iter), "gtol": tol, "ftol": 64 * _EPS},
+            options={
+                "maxiter": config.max_iter,
+                "maxfun": max(15000, 2 * config.max_iter),
+                "gtol": config.tol,
+                "ftol": 64 * _EPS,
+            },
         )
     except KeyboardInterrupt:
         return _interrupted(iterate["theta"], state)
@@ -289,9 +350,11 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, max_iter, tol, verbose, on_e
     if not (np.isfinite(result.fun) and np.isfinite(theta).all()):
         raise _divergence(state.n_iter + 1, result.fun)
     if not state.loss_curve:  # converged at the start: record J there
-        state.loss_curve.append(float(result.fun))
-        state.best_loss = float(result.fun)
-    return Result(theta, state, converged=result.status == 0 or "stopped" in iterate)
+        state.loss_curve.append(float(result.fun) * state.loss_unit)
+        state.best_loss = state.loss_curve[-1]
+    stopped = "stopped" in iterate
+    reason = "a callback asked to stop" if stopped else f"L-BFGS says: {result.message}"
+    return Result(theta, state, converged=result.status == 0 or stopped, reason=reason)
 
 
 def _interrupted(theta, state):

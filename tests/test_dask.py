@@ -188,9 +188,9 @@ def regression_data():
     return train_test_split(X, y / y.std(), test_size=4_000, random_state=0)
 
 
-OUT_OF_CORE = {
-    "SoftmaxClassifier": (classification_data, SoftmaxClassifier(learning_rate=0.03, random_state=0)),
-    "LinearRegressorGD": (regression_data, LinearRegressorGD(solver="sgd", learning_rate=0.003, random_state=0)),
+OUT_OF_CORE = {  # mini-batches of 200 rows in each chunk; the 'auto' step comes from the first chunk
+    "SoftmaxClassifier": (classification_data, SoftmaxClassifier(batch_size=200, momentum=0.0, random_state=0)),
+    "LinearRegressorGD": (regression_data, LinearRegressorGD(batch_size=200, random_state=0)),
 }
 
 
@@ -320,10 +320,11 @@ def test_incremental_refuses_the_lbfgs_solver_up_front(on_disk):
     from dask_ml.wrappers import Incremental
 
     X_dask, y_dask = read_npy_stacks(on_disk["LinearRegressorGD"], "LinearRegressorGD")
-    assert not hasattr(LinearRegressorGD(), "partial_fit")  # the default solver 'lbfgs' minimises the full batch
+    lbfgs = LinearRegressorGD(solver="lbfgs")
+    assert not hasattr(lbfgs, "partial_fit")  # 'lbfgs' minimises the full batch
     with pytest.raises(ValueError, match="partial_fit"):  # so Incremental refuses it before any work is done
-        Incremental(LinearRegressorGD()).fit(X_dask, y_dask)
-    assert hasattr(LinearRegressorGD(solver="sgd"), "partial_fit")
+        Incremental(lbfgs).fit(X_dask, y_dask)
+    assert hasattr(LinearRegressorGD(), "partial_fit")
 
 
 # ---- out of core: a plain partial_fit loop over a memory-mapped file ----------------------------------------

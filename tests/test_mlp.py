@@ -15,10 +15,10 @@ from sklearn.datasets import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
-from sknotes.nn import check_gradient
+from sknotes.nn import Network, check_gradient
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -62,43 +62,74 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
 
 
 def test_one_full_batch_sgd_step_equals_the_hand_derived_update():
+    """One step of plain gradient descent on J / var(y), taken in the standardised coordinates, derived by hand."""
     rng = np.random.RandomState(0)
-    X, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+    X, y = rng.normal(size=(6, 2)) * [3.0, 0.5] + [1.0, -2.0], 10.0 * rng.normal(size=6) + 4.0
     lr, lam = 0.1, 0.01
     reg = MLPRegressorFromScratch(
         (3,), "tanh", solver="sgd", learning_rate=lr, momentum=0.0, batch_size=None, weight_decay=lam, max_iter=1,
         random_state=0, tol=0.0,
     )  # fmt: skip
-    W1, b1, W2, b2 = _initial_parameters(reg, X, y)
+    mu, s = X.mean(axis=0), np.sqrt(X.var(axis=0) + lam)  # inputs: x~ = (x - mu) / s
+    m, t = y.mean(), y.std()  # outputs: f = t f~ + m
+    unit = y.var()  # training minimises J / var(y)
+    V1, c1, V2, c2 = _initial_parameters(reg, X, y)  # drawn in the standardised coordinates
+    W1, b1 = V1 / s[:, None], c1 - mu @ (V1 / s[:, None])
+    W2, b2 = V2 * t, c2 * t + m
     # forward: h = tanh(X W1 + b1), f = h W2 + b2; J = mean((f - y)^2 / 2) + lam / 2 (|W1|^2 + |W2|^2)
     H = np.tanh(X @ W1 + b1)
     G = (H @ W2 + b2 - y[:, None]) / len(y)  # dJ/df
     dH = G @ W2.T * (1 - H**2)  # chain rule through tanh
-    expected = [W1 - lr * (X.T @ dH + lam * W1), W2 - lr * (H.T @ G + lam * W2)]
+    gW1, gb1, gW2, gb2 = X.T @ dH + lam * W1, dH.sum(axis=0), H.T @ G + lam * W2, G.sum(axis=0)
+    # the chain rule on to the stored coordinates, and the step there
+    V1 = V1 - lr * (gW1 - np.outer(mu, gb1)) / s[:, None] / unit
+    c1 = c1 - lr * gb1 / unit
+    V2, c2 = V2 - lr * gW2 * t / unit, c2 - lr * gb2 * t / unit
     reg.fit(X, y)
-    np.testing.assert_allclose(reg.coefs_[0], expected[0], rtol=1e-12)
-    np.testing.assert_allclose(reg.coefs_[1], expected[1], rtol=1e-12)
-    np.testing.assert_allclose(reg.intercepts_[0], b1 - lr * dH.sum(axis=0), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(reg.intercepts_[1], b2 - lr * G.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(reg.coefs_[0], V1 / s[:, None], rtol=1e-12)
+    np.testing.assert_allclose(reg.intercepts_[0], c1 - mu @ (V1 / s[:, None]), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(reg.coefs_[1], V2 * t, rtol=1e-12)
+    np.testing.assert_allclose(reg.intercepts_[1], c2 * t + m, rtol=1e-12)
 
 
 def _initial_parameters(reg, X, y):
-    """The starting point of a fit: the network's initialisation with the estimator's seed derivation."""
+    """The starting point of a fit in the stored coordinates: the initialisation with the estimator's seed."""
     from sklearn.utils import check_random_state
 
     seed = check_random_state(reg.random_state).randint(np.iinfo(np.int32).max)
-    network = reg.set_params().fit(X, y)._build_network(X.shape[1], 1)  # a fit, only to build the network
-    theta = network.init_params(np.random.RandomState(seed))
-    (W1, b1), (W2, b2) = network.unpack(theta)
-    return W1, b1, W2, b2
+    network = Network((X.shape[1], *reg.hidden_layer_sizes, 1), reg.activation)
+    theta = network.init_params(np.random.RandomState(seed), init=reg.init)
+    (V1, c1), (V2, c2) = network.unpack(theta)
+    return V1, c1, V2, c2
 
 
-def test_initialisation_he_for_relu_glorot_otherwise():
-    X, y = np.random.RandomState(0).normal(size=(10, 400)), np.arange(10) % 2
-    for activation, bound in (("relu", np.sqrt(6 / 400)), ("tanh", np.sqrt(6 / 600))):
-        clf = MLPFromScratch((200,), activation, solver="sgd", learning_rate=1e-12, max_iter=1, random_state=0)
-        W = clf.fit(X, y).coefs_[0]
-        assert np.abs(W).max() <= bound and np.abs(W).max() > 0.99 * bound
+@pytest.mark.parametrize("init", ["glorot", "he"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "identity"])
+def test_initialisation_glorot_by_default_he_on_request(activation, init):
+    rng = np.random.RandomState(0)
+    X, y = StandardScaler().fit_transform(rng.normal(size=(10, 400))), np.arange(10) % 2  # mean 0, variance 1
+    clf = MLPFromScratch((200,), activation, init=init, weight_decay=0.0, learning_rate=1e-300, max_iter=1)
+    W1, W2 = clf.fit(X, y).coefs_
+    factor = 2.0 if activation == "sigmoid" else 6.0  # scikit-learn's Glorot factors
+    bound1 = np.sqrt(6 / 400) if init == "he" else np.sqrt(factor / 600)
+    bound2 = np.sqrt(6 / 200) if init == "he" else np.sqrt(2.0 / 201)  # the output is a sigmoid
+    for W, bound in ((W1, bound1), (W2, bound2)):
+        assert np.abs(W).max() <= bound * (1 + 1e-12) and np.abs(W).max() > 0.97 * bound
+
+
+@pytest.mark.parametrize("Est", [MLPFromScratch, MLPRegressorFromScratch])
+def test_affine_feature_scaling_changes_nothing_without_weight_decay(Est, moons):
+    """Training runs in standardised coordinates: raw features on any scale give the MinMax-scaled fit."""
+    X, y = moons
+    if Est is MLPRegressorFromScratch:
+        y = X[:, 0] * 30 + np.sin(3 * X[:, 1]) * 100 + 1000
+    raw = X * [1000.0, 0.001] + [-50.0, 7.0]
+    params = dict(hidden_layer_sizes=(8,), weight_decay=0.0, max_iter=20, random_state=0)
+    scaled = make_pipeline(MinMaxScaler(), Est(**params)).fit(X, y)
+    direct = Est(**params).fit(raw, y)
+    np.testing.assert_allclose(direct.loss_curve_, scaled[-1].loss_curve_, rtol=1e-6)
+    out = "predict_proba" if Est is MLPFromScratch else "predict"
+    np.testing.assert_allclose(getattr(direct, out)(raw), getattr(scaled, out)(X), rtol=1e-5, atol=1e-8)
 
 
 def test_float32_starts_where_float64_starts_and_stays_float32(moons):

@@ -145,7 +145,7 @@ BOOLEAN = r"bool"
 
 # parameter -> (invalid values, regex of the allowed values the message must state)
 COMMON_BAD = {
-    "learning_rate": ([0, -1.0, np.nan, np.inf, "0.1", None], OPEN_POSITIVE),
+    "learning_rate": ([0, -1.0, np.nan, np.inf, "0.1", "Auto", None], OPEN_POSITIVE + ".*'auto'"),
     "weight_decay": ([-1e-3, np.nan, np.inf, "0"], NON_NEGATIVE),
     "solver": (["foo", "SGD", None, 1], _all_of("'sgd'", "'adam'", "'lbfgs'")),
     "batch_size": ([0, -1, 1.5, "auto", np.float64(2.0)], r"\[1, inf\) or None"),
@@ -173,6 +173,7 @@ MLP_BAD = {
     "hidden_layer_sizes": ([(10, 0), (-3,), (2.5,), ((1, 2),), 0, None, "abc"], r"positive integers|\[1, inf\)"),
     "activation": (["softplus", "softmax", None, "RELU"], _all_of("'relu'", "'tanh'", "'sigmoid'", "'identity'")),
     "dropout": ([1.0, -0.1, np.nan, "0.5"], UNIT_HALF_OPEN),
+    "init": (["xavier", "Glorot", None, 1], _all_of("'glorot'", "'he'")),
 }
 
 
@@ -650,9 +651,11 @@ def test_keyboard_interrupt_before_the_first_epoch_completes_gives_the_initial_m
         first_step = quietly(make(name, solver="sgd", learning_rate=1e-300, batch_size=None, max_iter=1).fit, X, y)
         for W, W_ref in zip(est.coefs_, first_step.coefs_):
             assert_allclose(W, W_ref, rtol=1e-12, atol=1e-290)  # one step of size ~1e-300
-        # (biases start at zero, for lbfgs in its centred parametrisation; not compared here)
-    else:  # linear models start at zero
-        assert not params(est).any()
+        # (biases start at zero in the standardised coordinates; not compared here)
+    else:  # linear models start at zero weights, which predict the mean of y (regression) or equal scores
+        assert not np.ravel(est.coef_).any()
+        expected = np.mean(y) if name == "LinearRegressorGD" else 0.0
+        assert_allclose(est.intercept_, expected, rtol=1e-12, atol=1e-12)
     assert_usable(est, X, y)
 
 

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from sknotes._training import TrainingState, _RowGatherer, train
+from sknotes._training import ANNEAL_FACTOR, ANNEAL_TIMES, TrainingConfig, TrainingState, _RowGatherer, train
 from sknotes.nn import LOSSES, SGD, Adam, Network
 
 
@@ -30,9 +30,14 @@ def _state(optimizer=None, seed=0):
     return TrainingState(rng=np.random.RandomState(seed), optimizer=optimizer)
 
 
+def run(objective, theta, state, X, Y, sw=None, validation_score=None, on_epoch_end=None, **config):
+    """:func:`train` with the :class:`TrainingConfig` fields as keywords."""
+    return train(objective, theta, state, X, Y, sw, TrainingConfig(**config), validation_score, on_epoch_end)
+
+
 def test_sgd_reaches_least_squares_and_stops_on_tol(problem):
     net, objective, X, Y = problem
-    result = train(objective, np.zeros(net.n_params), _state(SGD(0.1, 0.9, True)), X, Y, batch_size=16, tol=1e-6)
+    result = run(objective, np.zeros(net.n_params), _state(SGD(0.1, 0.9, True)), X, Y, batch_size=16, tol=1e-6)
     Xb = np.hstack([X, np.ones((64, 1))])
     exact = np.linalg.lstsq(Xb, Y, rcond=None)[0].ravel()
     np.testing.assert_allclose(result.theta, exact, atol=1e-2)
@@ -43,7 +48,7 @@ def test_sgd_reaches_least_squares_and_stops_on_tol(problem):
 def test_full_batch_gd_loss_curve_is_the_objective_at_each_epoch_start(problem):
     net, objective, X, Y = problem
     theta0 = np.zeros(net.n_params)
-    result = train(objective, theta0, _state(SGD(0.05)), X, Y, batch_size=None, max_iter=3, tol=None)
+    result = run(objective, theta0, _state(SGD(0.05)), X, Y, batch_size=None, max_iter=3, tol=None)
     theta, expected = theta0.copy(), []
     for _ in range(3):
         J, grad = objective(theta, X, Y, None, None)
@@ -58,7 +63,7 @@ def test_mini_batch_epoch_loss_is_weighted_mean_of_batch_objectives(problem):
     net, objective, X, Y = problem
     sw = np.random.RandomState(1).uniform(0.5, 2, size=64)
     theta0 = np.zeros(net.n_params)
-    result = train(objective, theta0, _state(SGD(0.0001)), X, Y, sw, batch_size=24, shuffle=False, max_iter=1)
+    result = run(objective, theta0, _state(SGD(0.0001)), X, Y, sw, batch_size=24, shuffle=False, max_iter=1)
     theta, total = theta0.copy(), 0.0
     for rows in (slice(0, 24), slice(24, 48), slice(48, 64)):
         J, grad = objective(theta, X[rows], Y[rows], sw[rows], None)
@@ -72,7 +77,7 @@ def test_divergence_raises_naming_epoch_and_learning_rate(problem, solver_state)
     net, objective, X, Y = problem
     state = _state(solver_state)
     with pytest.raises(ValueError, match=r"epoch \d+.*learning_rate"):
-        train(objective, np.zeros(net.n_params), state, X * 100, Y, batch_size=8)
+        run(objective, np.zeros(net.n_params), state, X * 100, Y, batch_size=8)
 
 
 def test_keyboard_interrupt_keeps_last_completed_epoch(problem):
@@ -85,9 +90,9 @@ def test_keyboard_interrupt_keeps_last_completed_epoch(problem):
             raise KeyboardInterrupt
         return objective(theta, X, Y, sw, rng)
 
-    reference = train(objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, max_iter=2, tol=None)
+    reference = run(objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, max_iter=2, tol=None)
     with pytest.warns(ConvergenceWarning, match="interrupted"):
-        result = train(interrupted, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, tol=None)
+        result = run(interrupted, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, tol=None)
     assert result.interrupted and not result.converged
     assert result.state.n_iter == 2
     np.testing.assert_array_equal(result.theta, reference.theta)
@@ -101,7 +106,7 @@ def test_early_stopping_returns_best_parameters(problem):
         thetas.append(theta.copy())
         return next(scores)
 
-    result = train(
+    result = run(
         objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=None, tol=0.0,
         n_iter_no_change=3, validation_score=validation_score,
     )  # fmt: skip
@@ -115,15 +120,15 @@ def test_early_stopping_returns_best_parameters(problem):
 def test_zero_weight_batches_are_skipped(problem):
     net, objective, X, Y = problem
     sw = np.r_[np.zeros(32), np.ones(32)]
-    result = train(objective, np.zeros(net.n_params), _state(SGD(0.05)), X, Y, sw, batch_size=32, shuffle=False)
-    reference = train(objective, np.zeros(net.n_params), _state(SGD(0.05)), X[32:], Y[32:], batch_size=32)
+    result = run(objective, np.zeros(net.n_params), _state(SGD(0.05)), X, Y, sw, batch_size=32, shuffle=False)
+    reference = run(objective, np.zeros(net.n_params), _state(SGD(0.05)), X[32:], Y[32:], batch_size=32)
     np.testing.assert_allclose(result.theta, reference.theta)
 
 
 def test_lbfgs_reaches_optimum_with_tight_tol(problem):
     net, objective, X, Y = problem
     Y = Y + np.random.RandomState(2).normal(size=Y.shape)  # J of order 1: ftol is relative there
-    result = train(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-12, max_iter=500)
+    result = run(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-12, max_iter=500)
     Xb = np.hstack([X, np.ones((64, 1))])
     exact = np.linalg.lstsq(Xb, Y, rcond=None)[0].ravel()
     np.testing.assert_allclose(result.theta, exact, rtol=1e-7)
@@ -135,7 +140,7 @@ def test_lbfgs_max_iter_reports_not_converged(problem):
     net, objective, X, Y = problem
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = train(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-12, max_iter=2)
+        result = run(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-12, max_iter=2)
     assert not result.converged and result.state.n_iter == 2
 
 
@@ -143,7 +148,7 @@ def test_float32_stays_float32(problem):
     net, objective, X, Y = problem
     theta = np.zeros(net.n_params, dtype=np.float32)
     for solver, optimizer in (("sgd", SGD(0.1)), ("adam", Adam(0.01)), ("lbfgs", None)):
-        result = train(objective, theta, _state(optimizer), X.astype(np.float32), Y.astype(np.float32), solver=solver)
+        result = run(objective, theta, _state(optimizer), X.astype(np.float32), Y.astype(np.float32), solver=solver)
         assert result.theta.dtype == np.float32
 
 
@@ -157,7 +162,7 @@ def test_on_epoch_end_sees_every_epoch_and_can_stop(problem, solver):
         return state.n_iter == 3
 
     optimizer = SGD(0.01) if solver == "sgd" else None
-    result = train(objective, np.zeros(net.n_params), _state(optimizer), X, Y, solver=solver, on_epoch_end=on_epoch_end)
+    result = run(objective, np.zeros(net.n_params), _state(optimizer), X, Y, solver=solver, on_epoch_end=on_epoch_end)
     assert [n for n, _, _ in seen] == [1, 2, 3] and result.converged
     assert result.state.loss_curve == [loss for _, loss, _ in seen]
     np.testing.assert_array_equal(result.theta, seen[-1][2])
@@ -191,7 +196,45 @@ def test_lbfgs_gets_its_own_copy_of_a_reused_gradient_array(problem):
     def reusing(theta, X, Y, sw, rng):
         return net.objective(theta, X, Y, LOSSES["squared_error"].function, sw, 0.0, rng, buffers)
 
-    fresh = train(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
-    reused = train(reusing, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
+    fresh = run(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
+    reused = run(reusing, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
     np.testing.assert_array_equal(reused.theta, fresh.theta)
     assert reused.state.n_iter == fresh.state.n_iter
+
+
+def test_sgd_divides_its_step_when_it_stalls_above_its_best(problem):
+    """Mini-batch noise holds constant-step SGD above the minimum; smaller steps get closer, then it stops."""
+    net, objective, X, Y = problem
+    Y = Y + np.random.RandomState(3).normal(size=Y.shape)  # noisy targets: a noisy mini-batch gradient
+    exact = np.linalg.lstsq(np.hstack([X, np.ones((64, 1))]), Y, rcond=None)[0].ravel()
+    J_star = objective(exact, X, Y, None, None)[0]
+    settings = dict(batch_size=4, tol=1e-4, n_iter_no_change=3, max_iter=500)
+    result = run(objective, np.zeros(net.n_params), _state(SGD(0.2)), X, Y, **settings)
+    assert result.converged and result.state.optimizer.learning_rate == pytest.approx(0.2 / ANNEAL_FACTOR**ANNEAL_TIMES)
+    constant = run(objective, np.zeros(net.n_params), _state(SGD(0.2)), X, Y, solver="adam", **settings)
+    # (Adam never anneals: its learning rate is left as it was)
+    assert constant.state.optimizer.learning_rate == 0.2
+    gap = objective(result.theta, X, Y, None, None)[0] - J_star
+    noisy = run(objective, np.zeros(net.n_params), _state(SGD(0.2)), X, Y, batch_size=4, max_iter=20, tol=None)
+    assert 0 <= gap < 0.2 * (objective(noisy.theta, X, Y, None, None)[0] - J_star)
+
+
+def test_full_batch_descent_that_converges_does_not_anneal(problem):
+    net, objective, X, Y = problem
+    result = run(objective, np.zeros(net.n_params), _state(SGD(0.3, 0.9, True)), X, Y, batch_size=None, tol=1e-4)
+    assert result.converged and result.state.optimizer.learning_rate == 0.3
+
+
+def test_verbose_prints_every_epoch_and_why_training_stopped(problem, capsys):
+    net, objective, X, Y = problem
+    run(objective, np.zeros(net.n_params), _state(SGD(0.3)), X, Y, tol=1e-3, n_iter_no_change=2, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Epoch 1: loss = ")
+    assert lines[-1].startswith(f"Stopped after {len(lines) - 1} epochs in all: the objective did not improve")
+    assert "tol=0.001 for 3 epochs in a row" in lines[-1]
+    run(objective, np.zeros(net.n_params), _state(SGD(1e-6)), X, Y, max_iter=2, verbose=True)
+    assert capsys.readouterr().out.splitlines()[-1] == "Stopped after 2 epochs in all: max_iter=2 epochs reached."
+    run(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(set(lines)) == len(lines)  # no line twice
+    assert lines[-1].startswith(f"Stopped after {len(lines) - 1} iterations in all: L-BFGS says: ")

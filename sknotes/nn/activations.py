@@ -25,10 +25,18 @@ from scipy.special import softmax as _softmax
 
 
 class Activation(NamedTuple):
-    """An activation: ``forward(Z) -> A`` and ``backward(A, dA) -> dZ``."""
+    """An activation: ``forward(Z) -> A``, ``backward(A, dA) -> dZ``, and two facts about it.
+
+    ``init_factor`` is the numerator of Glorot's initialisation bound for a
+    layer followed by this activation, ``sqrt(init_factor / (n_in + n_out))``
+    (6, and 2 for the sigmoid, as scikit-learn uses); ``hidden`` says whether
+    it may be used in hidden layers (softmax is an output activation only).
+    """
 
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    init_factor: float = 6.0
+    hidden: bool = True
 
 
 def identity(Z, out=None):
@@ -95,9 +103,9 @@ ACTIVATIONS = {
     "identity": Activation(identity, identity_backward),
     "relu": Activation(relu, relu_backward),
     "tanh": Activation(tanh, tanh_backward),
-    "sigmoid": Activation(sigmoid, sigmoid_backward),
-    "softmax": Activation(softmax, softmax_backward),
+    "sigmoid": Activation(sigmoid, sigmoid_backward, init_factor=2.0),
+    "softmax": Activation(softmax, softmax_backward, hidden=False),
 }
 
 #: Activations that may be used in hidden layers (softmax is an output activation only).
-HIDDEN_ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid")
+HIDDEN_ACTIVATIONS = tuple(name for name, activation in ACTIVATIONS.items() if activation.hidden)

@@ -8,6 +8,13 @@ weights as a single array. Everything works on whole mini-batches: ``X`` is
 
 import numpy as np
 
+#: Weight initialisations by name: the squared bound of ``U(-bound, bound)`` from the fan-in, the fan-out and
+#: the activation's factor (see :meth:`Dense.init`).
+INITIALISATIONS = {
+    "glorot": lambda n_in, n_out, factor: factor / (n_in + n_out),
+    "he": lambda n_in, n_out, factor: 6.0 / n_in,
+}
+
 
 class Dense:
     """Fully connected layer ``Z = X W + b`` with ``W`` of shape (n_in, n_out).
@@ -27,61 +34,52 @@ class Dense:
         """Number of parameters: ``n_in * n_out`` weights and ``n_out`` biases."""
         return (self.n_in + 1) * self.n_out
 
-    def init(self, rng, activation):
-        """Draw initial float64 weights for a layer followed by ``activation``.
+    def init(self, rng, scheme="glorot", factor=6.0):
+        """Draw initial float64 weights ``W ~ U(-bound, bound)``; biases start at zero.
 
-        He initialisation for ReLU, ``U(-sqrt(6 / n_in), sqrt(6 / n_in))``;
-        Glorot initialisation otherwise,
-        ``U(-sqrt(6 / (n_in + n_out)), sqrt(6 / (n_in + n_out)))``. Biases
-        start at zero.
+        ``'glorot'`` (Glorot & Bengio, 2010; scikit-learn's scaling):
+        ``bound = sqrt(factor / (n_in + n_out))``, where the activation that
+        follows the layer gives ``factor`` (6, or 2 for the sigmoid, see
+        :data:`~sknotes.nn.activations.ACTIVATIONS`). ``'he'`` (He et al.,
+        2015, for ReLU): ``bound = sqrt(6 / n_in)``.
 
         Parameters
         ----------
         rng : numpy.random.RandomState or numpy.random.Generator
             The source of randomness (``uniform(low, high, size)``).
-        activation : str
-            Name of the activation applied to this layer's output.
+        scheme : {'glorot', 'he'}, default='glorot'
+        factor : float, default=6.0
+            Glorot's numerator, from the activation applied to this layer's output.
 
         Returns
         -------
         W : ndarray of shape (n_in, n_out)
         b : ndarray of shape (n_out,)
         """
-        fan = self.n_in if activation == "relu" else self.n_in + self.n_out
-        bound = np.sqrt(6.0 / fan)
+        bound = np.sqrt(INITIALISATIONS[scheme](self.n_in, self.n_out, factor))
         W = rng.uniform(-bound, bound, size=(self.n_in, self.n_out))
         return W, np.zeros(self.n_out)
 
     @staticmethod
-    def forward(X, W, b, offset=None, out=None):
-        """Return ``X @ W + b``, or ``(X - offset) @ W + b`` with an input offset; shape (n_samples, n_out).
-
-        The offset (a vector of feature means) centres the inputs without
-        copying ``X``: ``(X - mu) W + b = X W + (b - mu W)``. Centred inputs
-        make the objective far better conditioned when the features are all
-        positive, as after a ``MinMaxScaler``. ``out`` (dense ``X`` only)
-        receives the result instead of a new array.
-        """
+    def forward(X, W, b, out=None):
+        """Return ``X @ W + b``, shape (n_samples, n_out); ``out`` (dense ``X`` only) receives it, not a new array."""
         Z = np.matmul(X, W, out=out) if isinstance(X, np.ndarray) else X @ W
-        Z += b if offset is None else b - offset @ W
+        Z += b
         return Z
 
     @staticmethod
-    def backward(X, W, dZ, gW, gb, need_dX=True, offset=None, out=None):
+    def backward(X, W, dZ, gW, gb, need_dX=True, out=None):
         """Back-propagate ``dZ`` through the layer.
 
-        Writes ``dJ/dW = (X - offset)^T dZ`` into ``gW`` and
-        ``dJ/db = sum_i dZ_i`` into ``gb`` (in place) and returns
-        ``dJ/dX = dZ W^T``, in ``out`` when given (or ``None`` when ``need_dX``
-        is false, as for the first layer).
+        Writes ``dJ/dW = X^T dZ`` into ``gW`` and ``dJ/db = sum_i dZ_i`` into
+        ``gb`` (in place) and returns ``dJ/dX = dZ W^T``, in ``out`` when given
+        (or ``None`` when ``need_dX`` is false, as for the first layer).
         """
         if isinstance(X, np.ndarray):
             np.matmul(X.T, dZ, out=gW)  # straight into the gradient vector, no temporary
         else:  # SciPy sparse input: the product is computed by SciPy
             gW[...] = X.T @ dZ
         np.matmul(np.ones(len(dZ), dZ.dtype), dZ, out=gb)  # sum_i dZ_i: a BLAS product beats np.sum over rows
-        if offset is not None:
-            gW -= np.outer(offset, gb)  # (X - mu)^T dZ = X^T dZ - mu^T sum_i dZ_i
         return np.matmul(dZ, W.T, out=out) if need_dX else None
 
 

@@ -33,10 +33,20 @@ from scipy.special import expit
 
 
 class Loss(NamedTuple):
-    """A loss function and the output activation it is paired with."""
+    """A loss function, the output activation it is paired with, and a bound on its curvature.
+
+    ``curvature`` bounds the second derivative of the per-sample loss with
+    respect to the raw outputs (the largest eigenvalue of its Hessian): 1 for
+    the squared error and Huber, 1/4 for the sigmoid cross-entropy
+    (``p (1 - p) <= 1/4``), 1/2 for the softmax cross-entropy
+    (``diag(p) - p p^T``). For the absolute error and the hinge, which have
+    no second derivative at the kink, it is 1, the scale of their gradients.
+    It sets the ``'auto'`` step size of the linear models.
+    """
 
     function: Callable
     out_activation: str
+    curvature: float = 1.0
 
 
 def squared_error(Y, Z):
@@ -106,8 +116,8 @@ LOSSES = {
     "squared_error": Loss(squared_error, "identity"),
     "absolute_error": Loss(absolute_error, "identity"),
     "huber": Loss(huber, "identity"),
-    "binary_crossentropy": Loss(binary_crossentropy, "sigmoid"),
-    "categorical_crossentropy": Loss(categorical_crossentropy, "softmax"),
+    "binary_crossentropy": Loss(binary_crossentropy, "sigmoid", curvature=0.25),
+    "categorical_crossentropy": Loss(categorical_crossentropy, "softmax", curvature=0.5),
     "hinge": Loss(hinge, "identity"),
 }
 

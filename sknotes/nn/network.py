@@ -16,6 +16,10 @@ returns per-layer ``(W, b)`` views into it. The objective is
 and :meth:`Network.objective` returns ``J`` and ``dJ/dtheta`` by
 back-propagation (the chain rule, layer by layer, from the output down).
 
+The flat vector may hold the first and last layers in standardised
+coordinates (:mod:`sknotes.nn.coordinates`): the same model and objective,
+with gradient steps that see centred, unit-scale inputs and outputs.
+
 Training calls the objective thousands of times on batches of one shape. A
 caller may pass the same dict as ``buffers`` to every call: the intermediate
 arrays (layer outputs, back-propagated gradients, ``dJ/dtheta`` itself) are
@@ -26,19 +30,10 @@ then kept in it and overwritten by the next call instead of being allocated
 
 import numpy as np
 
+from ._scratch import scratch as _scratch
 from .activations import ACTIVATIONS
 from .layers import Dense, Dropout
 from .losses import weighted_loss
-
-
-def _scratch(buffers, name, shape, dtype):
-    """An uninitialised array for an intermediate result: new, or the one kept in ``buffers`` for it."""
-    if buffers is None:
-        return np.empty(shape, dtype)
-    key = (name, tuple(shape), np.dtype(dtype))
-    if key not in buffers:
-        buffers[key] = np.empty(shape, dtype)
-    return buffers[key]
 
 
 class Network:
@@ -57,14 +52,10 @@ class Network:
     dropout : float, default=0.0
         Inverted-dropout rate on hidden-layer outputs, applied only when a
         random generator is passed to :meth:`forward`.
-    input_offset : ndarray of shape (n_features,), default=None
-        Where the flat parameters put the origin of the input space: the
-        first layer computes ``(X - input_offset) W_1 + c_1`` (see
-        :meth:`Dense.forward`). It is the same model with the bias
-        ``b_1 = c_1 - input_offset W_1`` (:meth:`to_layers` and
-        :meth:`from_layers` convert), but centring the inputs this way makes
-        the objective much better conditioned for every solver. The weights and
-        the L2 penalty are unchanged, so the optimum is the same.
+    coordinates : Standardisation, default=None
+        How the flat parameters store the first and last layers
+        (:class:`~sknotes.nn.coordinates.Standardisation`); ``None`` stores
+        the true weights and biases.
 
     Examples
     --------
@@ -83,12 +74,12 @@ class Network:
     True
     """
 
-    def __init__(self, layer_sizes, activation="relu", out_activation="identity", dropout=0.0, input_offset=None):
+    def __init__(self, layer_sizes, activation="relu", out_activation="identity", dropout=0.0, coordinates=None):
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
         self.activation = activation
         self.out_activation = out_activation
         self.dropout = dropout
-        self.input_offset = input_offset
+        self.coordinates = coordinates
         self.layers = [Dense(n_in, n_out) for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
         self._act = ACTIVATIONS[activation]
         # where each layer's W (start:stop, row-major) and b (stop:end) sit in the flat vector
@@ -105,45 +96,45 @@ class Network:
         return sum(layer.n_params for layer in self.layers)
 
     def unpack(self, theta):
-        """Split a flat vector into per-layer ``(W, b)`` views (no copy)."""
+        """Split a flat vector into per-layer ``(W, b)`` views, as stored (no copy)."""
         return [(theta[start:stop].reshape(shape), theta[stop:end]) for start, stop, end, shape in self._blocks]
 
+    def _true_layers(self, theta, buffers=None):
+        """Per-layer true ``(W, b)`` of the flat parameters (views where they are stored as they are)."""
+        params = self.unpack(theta)
+        return params if self.coordinates is None else self.coordinates.true_layers(params, buffers)
+
     def to_layers(self, theta):
-        """Per-layer ``(W, b)`` copies with the model's true biases (undoing the input offset)."""
-        layers = [(W.copy(), b.copy()) for W, b in self.unpack(theta)]
-        if self.input_offset is not None:
-            W, b = layers[0]
-            b -= (self.input_offset @ W).astype(b.dtype, copy=False)
-        return layers
+        """Per-layer ``(W, b)`` copies of the model's true weights and biases."""
+        return [(np.array(W), np.array(b)) for W, b in self._true_layers(theta)]
 
     def from_layers(self, params, dtype=None):
-        """A new flat vector from per-layer ``(W, b)`` with true biases (the inverse of :meth:`to_layers`)."""
-        theta = self.pack(params, dtype)
-        if self.input_offset is not None:
-            W, b = self.unpack(theta)[0]
-            b += (self.input_offset @ W).astype(b.dtype, copy=False)
-        return theta
+        """A new flat vector from per-layer true ``(W, b)`` (the inverse of :meth:`to_layers`)."""
+        return self.pack(params if self.coordinates is None else self.coordinates.stored_layers(params), dtype)
 
     def pack(self, params, dtype=None):
         """Concatenate per-layer ``(W, b)`` arrays into a new flat vector (of their dtype unless ``dtype`` is given)."""
         flat = np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])
         return flat if dtype is None else flat.astype(dtype, copy=False)
 
-    def init_params(self, rng, dtype=np.float64):
+    def init_params(self, rng, dtype=np.float64, init="glorot"):
         """Initial parameters, drawn in float64 from ``rng`` then cast to ``dtype``.
 
-        A network with hidden layers starts from random weights (He for ReLU,
-        Glorot otherwise, see :meth:`Dense.init`) so that hidden units differ.
-        A network without hidden layers is convex, so it starts from zero: the
-        optimum does not depend on the start, and from zero gradient descent
-        reaches the minimum-norm solution when the data do not pin it down.
+        A network with hidden layers starts from random weights (``init``:
+        'glorot' or 'he', see :meth:`Dense.init`) so that hidden units differ;
+        they are drawn in the stored coordinates, that is for standardised
+        inputs and outputs when the network has them. A network without hidden
+        layers is convex, so it starts from zero (which predicts the mean in
+        standardised coordinates): the optimum does not depend on the start,
+        and from zero gradient descent reaches the minimum-norm solution when
+        the data do not pin it down.
         """
         if len(self.layers) == 1:
             return np.zeros(self.n_params, dtype=dtype)
         params = []
         for k, layer in enumerate(self.layers):
-            hidden = k < len(self.layers) - 1
-            params.append(layer.init(rng, self.activation if hidden else self.out_activation))
+            following = self.activation if k < len(self.layers) - 1 else self.out_activation
+            params.append(layer.init(rng, init, ACTIVATIONS[following].init_factor))
         return self.pack(params, dtype)
 
     def forward(self, theta, X, rng=None, buffers=None):
@@ -152,7 +143,7 @@ class Network:
         Parameters
         ----------
         theta : ndarray of shape (n_params,), or list of (W, b)
-            The flat parameters, or per-layer arrays with true biases as
+            The flat parameters, or per-layer true weights and biases as
             :meth:`to_layers` gives (prediction uses the estimators' fitted
             arrays without packing them).
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
@@ -165,16 +156,15 @@ class Network:
         Returns
         -------
         Z : ndarray of shape (n_samples, n_outputs)
-        cache : list of (layer input, activation output, dropout mask)
+        cache : tuple
+            The input, the hidden layers' (activation output, dropout mask)
+            pairs, and the true per-layer ``(W, b)``.
         """
-        if isinstance(theta, list):  # true-bias layers, as from to_layers()
-            params, offset = theta, None
-        else:
-            params, offset = self.unpack(theta), self.input_offset
+        params = theta if isinstance(theta, list) else self._true_layers(theta, buffers)  # a list: from to_layers()
         cache, A_in = [], X
         for k, (W, b) in enumerate(params):
             out = _scratch(buffers, ("Z", k), (X.shape[0], W.shape[1]), np.result_type(A_in.dtype, W.dtype))
-            Z = Dense.forward(A_in, W, b, offset if k == 0 else None, out=out)
+            Z = Dense.forward(A_in, W, b, out=out)
             if k == len(params) - 1:
                 break  # Z is the raw output: the loss applies the output activation
             A = self._act.forward(Z, out=Z)  # Z is not needed again: activate in place
@@ -184,15 +174,15 @@ class Network:
             else:
                 A_in = A
             cache.append((A, mask))
-        return Z, (X, cache)
+        return Z, (X, cache, params)
 
-    def backward(self, theta, cache, dZ, grad, buffers=None):
+    def backward(self, cache, dZ, grad, buffers=None):
         """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``.
 
         ``buffers`` keeps the back-propagated gradients between calls, as in :meth:`objective`.
         """
-        X, hidden = cache
-        params, grads = self.unpack(theta), self.unpack(grad)
+        X, hidden, params = cache
+        grads = self.unpack(grad)
         inputs = [X] + [A if mask is None else A * mask for A, mask in hidden]
         for k in range(len(params) - 1, 0, -1):  # from the output layer down to the second
             (W, _), (gW, gb) = params[k], grads[k]
@@ -203,24 +193,30 @@ class Network:
                 dA = Dropout.backward(dA, mask)
             dZ = self._act.backward(A, dA, out=dA)  # dA is a temporary of this loop
         (W, _), (gW, gb) = params[0], grads[0]  # the first layer: no gradient with respect to the data
-        Dense.backward(X, W, dZ, gW, gb, need_dX=False, offset=self.input_offset)
+        Dense.backward(X, W, dZ, gW, gb, need_dX=False)
+        if self.coordinates is not None:  # the chain rule on to the stored coordinates
+            self.coordinates.stored_gradient(grads, buffers)
         return grad
 
     def l2_penalty(self, theta, weight_decay, grad=None, buffers=None):
-        """``(lambda / 2) sum_l ||W_l||_F^2``; adds ``lambda W_l`` to ``grad`` when given. Biases are not decayed.
+        """``(lambda / 2) sum_l ||W_l||_F^2``; adds its gradient to ``grad`` when given. Biases are not decayed.
 
-        ``buffers`` keeps the temporaries ``lambda W_l`` between calls, as in :meth:`objective`.
+        The penalty is on the true weights; its gradient ``lambda W_l`` goes
+        through the chain rule to the stored coordinates. ``buffers`` keeps
+        the temporaries between calls, as in :meth:`objective`.
         """
         if weight_decay == 0:
             return 0.0
-        penalty = 0.0
-        grads = self.unpack(grad) if grad is not None else [None] * len(self.layers)
-        for k, ((W, _), g) in enumerate(zip(self.unpack(theta), grads)):
-            w = W.ravel()
-            penalty += float(w @ w)
-            if g is not None:
-                gW = g[0]
-                gW += np.multiply(W, W.dtype.type(weight_decay), out=_scratch(buffers, ("decay", k), W.shape, W.dtype))
+        params = self._true_layers(theta, buffers)
+        penalty = sum(float(W.ravel() @ W.ravel()) for W, _ in params)
+        if grad is not None:
+            lam = [np.multiply(W, W.dtype.type(weight_decay), out=_scratch(buffers, ("decay", k), W.shape, W.dtype))
+                   for k, (W, _) in enumerate(params)]  # fmt: skip
+            decay = [(d, None) for d in lam]  # (no bias part)
+            if self.coordinates is not None:
+                self.coordinates.stored_gradient(decay, buffers)
+            for (gW, _), (d, _) in zip(self.unpack(grad), decay):
+                gW += d
         return 0.5 * weight_decay * penalty
 
     def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None, buffers=None):
@@ -249,7 +245,7 @@ class Network:
         """
         Z, cache = self.forward(theta, X, rng, buffers)
         J, dZ = weighted_loss(loss, Y, Z, sample_weight)
-        grad = self.backward(theta, cache, dZ, _scratch(buffers, "grad", theta.shape, theta.dtype), buffers)
+        grad = self.backward(cache, dZ, _scratch(buffers, "grad", theta.shape, theta.dtype), buffers)
         return J + self.l2_penalty(theta, weight_decay, grad, buffers), grad
 
     def predict(self, theta, X):

@@ -23,12 +23,23 @@ class SGD:
     part of ``g`` (``lambda W``), which gives the notes' ``(1 - eta lambda) W``
     shrinkage.
 
+    Momentum overshoots along the steep directions of the objective and
+    makes it oscillate. Given the objective at every step (full-batch
+    descent, where successive values compare the same function), the
+    velocity restarts from zero whenever the objective went up since the
+    previous step (O'Donoghue & Candes, 2015, "Adaptive restart for
+    accelerated gradient schemes"): the method keeps the speed of momentum
+    and loses the oscillation.
+
     Parameters
     ----------
     learning_rate : float
         Step size ``eta``.
     momentum : float in [0, 1), default=0.0
     nesterov : bool, default=False
+    restart : bool, default=True
+        Restart the velocity when the objective rises (only for the steps
+        that are given ``loss``).
 
     Examples
     --------
@@ -39,15 +50,17 @@ class SGD:
     array([ 0.9, -2.1])
     """
 
-    def __init__(self, learning_rate, momentum=0.0, nesterov=False):
+    def __init__(self, learning_rate, momentum=0.0, nesterov=False, restart=True):
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.nesterov = nesterov
+        self.restart = restart
         self.velocity = None
         self.t = 0
+        self.previous_loss = None
 
-    def step(self, params, grad):
-        """Update ``params`` in place."""
+    def step(self, params, grad, loss=None):
+        """Update ``params`` in place; ``loss``, the objective at ``params``, drives the restart (``None``: no test)."""
         self.t += 1
         lr = params.dtype.type(self.learning_rate)
         if self.momentum == 0:
@@ -55,6 +68,9 @@ class SGD:
             return
         if self.velocity is None:
             self.velocity = np.zeros_like(params)
+        if self.restart and loss is not None and self.previous_loss is not None and loss > self.previous_loss:
+            self.velocity[...] = 0
+        self.previous_loss = loss
         mu = params.dtype.type(self.momentum)
         self.velocity *= mu
         self.velocity -= lr * grad
@@ -99,8 +115,8 @@ class Adam:
     def __getstate__(self):
         return {**self.__dict__, "_work": None}  # the scratch array is not state: don't pickle or copy it
 
-    def step(self, params, grad):
-        """Update ``params`` in place."""
+    def step(self, params, grad, loss=None):
+        """Update ``params`` in place (``loss`` is not used: Adam's steps adapt by themselves)."""
         if self.m is None:
             self.m, self.v = np.zeros_like(params), np.zeros_like(params)
         if self._work is None or self._work.shape != params.shape or self._work.dtype != params.dtype:

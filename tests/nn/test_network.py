@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sknotes.nn import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES, Dense, Network, check_gradient, weighted_loss
+from sknotes.nn.coordinates import Standardisation
 
 N_SAMPLES, N_FEATURES = 7, 3
 HIDDEN = {0: (), 1: (5,), 2: (5, 4)}
@@ -198,28 +199,33 @@ def test_unpack_returns_views(rng):
 
 
 @pytest.mark.parametrize("make_rng", [np.random.default_rng, np.random.RandomState])
+@pytest.mark.parametrize("init", ["glorot", "he"])
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
-def test_init_params_is_reproducible(activation, make_rng):
-    net = Network((4, 6, 3, 2), activation=activation)
-    theta1, theta2 = net.init_params(make_rng(5)), net.init_params(make_rng(5))
+def test_init_params_is_reproducible(activation, init, make_rng):
+    net = Network((4, 6, 3, 2), activation=activation, out_activation="sigmoid")
+    theta1, theta2 = net.init_params(make_rng(5), init=init), net.init_params(make_rng(5), init=init)
     assert theta1.shape == (net.n_params,) and theta1.dtype == np.float64
     assert_array_equal(theta1, theta2)
-    assert not np.array_equal(theta1, net.init_params(make_rng(6)))
+    assert not np.array_equal(theta1, net.init_params(make_rng(6), init=init))
     for k, (W, b) in enumerate(net.unpack(theta1)):
         assert_array_equal(b, 0.0)
         assert np.all(W != 0)
         layer = net.layers[k]
-        hidden = k < len(net.layers) - 1
-        fan = layer.n_in if (hidden and activation == "relu") else layer.n_in + layer.n_out
-        assert np.abs(W).max() <= np.sqrt(6.0 / fan)
+        following = activation if k < len(net.layers) - 1 else "sigmoid"
+        factor = 2.0 if following == "sigmoid" else 6.0  # scikit-learn's Glorot factors
+        bound = np.sqrt(6.0 / layer.n_in) if init == "he" else np.sqrt(factor / (layer.n_in + layer.n_out))
+        assert np.abs(W).max() <= bound
+        assert np.abs(W).max() > 0.5 * bound
 
 
-def test_init_params_matches_dense_init():
-    net = Network((4, 6, 2), activation="relu", out_activation="softmax")
+@pytest.mark.parametrize("init", ["glorot", "he"])
+def test_init_params_matches_dense_init(init):
+    net = Network((4, 6, 2), activation="relu", out_activation="sigmoid")
     rng = np.random.RandomState(8)
-    W1, b1 = Dense(4, 6).init(rng, "relu")
-    W2, b2 = Dense(6, 2).init(rng, "softmax")
-    assert_array_equal(net.init_params(np.random.RandomState(8)), np.concatenate([W1.ravel(), b1, W2.ravel(), b2]))
+    W1, b1 = Dense(4, 6).init(rng, init, ACTIVATIONS["relu"].init_factor)
+    W2, b2 = Dense(6, 2).init(rng, init, ACTIVATIONS["sigmoid"].init_factor)
+    expected = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+    assert_array_equal(net.init_params(np.random.RandomState(8), init=init), expected)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -314,26 +320,48 @@ def test_objective_data_term_matches_weighted_loss_at_depth_zero(rng):
     assert_allclose(grad, np.concatenate([(X.T @ dZ).ravel(), dZ.sum(axis=0)]), rtol=1e-12)
 
 
+@pytest.mark.parametrize("ends", ["inputs", "outputs", "both"])
+@pytest.mark.parametrize("scaled", [False, True], ids=["offset", "offset+scale"])
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_input_offset_gradient_and_same_model(depth, rng):
-    """Centring the inputs reparametrises the first bias only: same predictions, correct gradient."""
-    plain, X, Y, sample_weight, _ = _problem("categorical_crossentropy", "tanh", depth, rng)
-    offset = X.mean(axis=0) + 1.0
-    net = Network(plain.layer_sizes, "tanh", plain.out_activation, input_offset=offset)
+def test_standardised_coordinates_gradient_and_same_model(depth, scaled, ends, rng):
+    """Standardised coordinates store the first and last layers differently: same model, same J, right gradient."""
+    plain, X, Y, sample_weight, _ = _problem("squared_error", "tanh", depth, rng)
+    n_features, n_outputs = X.shape[1], Y.shape[1]
+    coordinates = Standardisation()
+    if ends in ("inputs", "both"):
+        coordinates.input_offset = X.mean(axis=0) + 1.0
+        coordinates.input_scale = rng.uniform(0.1, 10.0, size=n_features) if scaled else None
+    if ends in ("outputs", "both"):
+        coordinates.output_offset = rng.normal(size=n_outputs)
+        coordinates.output_scale = rng.uniform(0.1, 10.0, size=n_outputs) if scaled else None
+    net = Network(plain.layer_sizes, "tanh", plain.out_activation, coordinates=coordinates)
     theta = net.init_params(rng) + 0.1 * rng.normal(size=net.n_params)
-    loss = LOSSES["categorical_crossentropy"].function
+    loss = LOSSES["squared_error"].function
     assert check_gradient(lambda t: net.objective(t, X, Y, loss, sample_weight, 0.1), theta) < 1e-6
     layers = net.to_layers(theta)
     assert_allclose(net.forward(theta, X)[0], plain.forward(plain.pack(layers), X)[0], rtol=1e-12)
     assert_allclose(net.forward(layers, X)[0], net.forward(theta, X)[0], rtol=1e-12)
     assert_allclose(net.from_layers(layers), theta, rtol=1e-12, atol=1e-15)
-    # only the first layer's bias differs between the flat and the true-bias parameters
+    # only the first and last layers are stored differently from the true parameters
     differs = net.pack(layers) != theta
-    first_bias = np.zeros(net.n_params, dtype=bool)
-    first_bias[net.layers[0].n_in * net.layers[0].n_out : net.layers[0].n_params] = True
-    assert differs.any() and not (differs & ~first_bias).any()
-    # the L2 term and the optimum's weights are those of the plain parameters
+    changed = np.zeros(net.n_params, dtype=bool)
+    if ends != "outputs":
+        changed[: net.layers[0].n_params] = True
+    if ends != "inputs":
+        changed[net.n_params - net.layers[-1].n_params :] = True
+    assert differs.any() and not (differs & ~changed).any()
+    # the objective, L2 term included, is that of the true parameters: the optimum is the same
     assert net.l2_penalty(theta, 0.3) == pytest.approx(plain.l2_penalty(plain.pack(layers), 0.3))
+    J, _ = net.objective(theta, X, Y, loss, sample_weight, 0.3)
+    assert J == pytest.approx(plain.objective(plain.pack(layers), X, Y, loss, sample_weight, 0.3)[0], rel=1e-12)
+
+
+def test_standardised_coordinates_start_at_the_mean_without_hidden_layers(rng):
+    X, Y = rng.normal(size=(20, 3)) * 50 + 7, rng.normal(size=(20, 2)) * 30 + 100
+    coordinates = Standardisation(X.mean(axis=0), X.std(axis=0), Y.mean(axis=0), Y.std(axis=0))
+    net = Network((3, 2), coordinates=coordinates)
+    Z, _ = net.forward(net.init_params(rng), X)
+    assert_allclose(Z, np.broadcast_to(Y.mean(axis=0), Z.shape), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.4])

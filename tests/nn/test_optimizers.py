@@ -68,6 +68,33 @@ def test_sgd_nesterov_two_steps(rng):
     assert_allclose(p, p0 - lr * (1 + mu + mu**2) * g1 - lr * (1 + mu) * g2, rtol=1e-14)
 
 
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_restarts_when_the_objective_rises(nesterov, rng):
+    """Function-value restart: a rise of the loss given to step() zeroes the velocity first."""
+    lr, mu = 0.1, 0.9
+    grads = [rng.normal(size=N_PARAMS) for _ in range(3)]
+    restarted = SGD(lr, mu, nesterov)
+    plain = SGD(lr, mu, nesterov, restart=False)
+    params_r, params_p = np.zeros(N_PARAMS), np.zeros(N_PARAMS)
+    for g, loss in zip(grads[:2], [1.0, 0.5]):  # falling: no restart, the same steps as without
+        restarted.step(params_r, g, loss)
+        plain.step(params_p, g, loss)
+    assert_array_equal(params_r, params_p)
+    before = params_r.copy()
+    restarted.step(params_r, grads[2], 0.7)  # rising: the velocity starts from zero, a plain gradient step
+    assert_allclose(restarted.velocity, -lr * grads[2])
+    expected = before - lr * grads[2] + (mu * restarted.velocity if nesterov else 0)
+    assert_allclose(params_r, expected if nesterov else before - lr * grads[2])
+    plain.step(params_p, grads[2], 0.7)
+    assert not np.allclose(params_p, params_r)
+    # without losses (mini-batches), or after a step without one, no restart is ever made
+    unknown = SGD(lr, mu, nesterov)
+    unknown.step(np.zeros(N_PARAMS), grads[0], 1.0)
+    unknown.step(np.zeros(N_PARAMS), grads[1])
+    unknown.step(np.zeros(N_PARAMS), grads[2], 5.0)
+    assert not np.allclose(unknown.velocity, -lr * grads[2])
+
+
 def test_sgd_momentum_zero_equals_plain(rng):
     p0 = rng.normal(size=N_PARAMS)
     grads = rng.normal(size=(3, N_PARAMS))
