@@ -40,6 +40,9 @@ from .nn.coordinates import Standardisation
 from .nn.stepsize import lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
+#: With learning_rate='auto', full-batch 'sgd' on a linear model grows its step by this factor after every step
+#: that lowers the objective (and halves it after one that raises it): 1 / L is a bound, often far from tight.
+AUTO_STEP_GROWTH = 1.1
 
 
 def _weighted_mean_and_variance(A, sample_weight):
@@ -249,9 +252,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if self.solver == "lbfgs":
             state.optimizer = None
         elif incremental and isinstance(state.optimizer, OPTIMIZERS[self.solver]):
-            self._configure_optimizer(state.optimizer, self._step_size(network, X, sample_weight, state))
+            self._configure_optimizer(state.optimizer, network, self._step_size(network, X, sample_weight, state))
         else:
-            state.optimizer = self._configure_optimizer(None, self._step_size(network, X, sample_weight, state))
+            step = self._step_size(network, X, sample_weight, state)
+            state.optimizer = self._configure_optimizer(None, network, step)
 
         config = TrainingConfig(
             solver=self.solver,
@@ -260,6 +264,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             tol=None if incremental else self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
+            dropout=getattr(self, "dropout", 0) > 0,
             verbose=bool(self.verbose),
         )
         objective = partial(self._objective, network, unit=state.loss_unit, buffers={})  # buffers: reused arrays
@@ -321,10 +326,15 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 state.auto_learning_rate = 0.001
         return state.auto_learning_rate
 
-    def _configure_optimizer(self, optimizer, learning_rate):
-        """Create the optimizer of ``self.solver``, or update an existing one's hyperparameters."""
+    def _configure_optimizer(self, optimizer, network, learning_rate):
+        """Create the optimizer of ``self.solver``, or update an existing one's hyperparameters.
+
+        With ``learning_rate='auto'`` on a linear model, full-batch 'sgd' adapts its
+        step from ``1 / L`` on (:class:`~sknotes.nn.optimizers.SGD`'s ``grow``).
+        """
         if self.solver == "sgd":
             hyper = {"learning_rate": learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
+            hyper["grow"] = AUTO_STEP_GROWTH if self.learning_rate == "auto" and len(network.layers) == 1 else 1.0
         else:
             hyper = {"learning_rate": learning_rate, "beta_1": self.beta_1, "beta_2": self.beta_2}
             hyper["epsilon"] = self.epsilon

@@ -58,6 +58,9 @@ class TrainingConfig:
     n_iter_no_change : int, default=10
     shuffle : bool, default=True
         Shuffle the rows at every epoch (with ``state.rng``).
+    dropout : bool, default=False
+        Whether the objective draws dropout masks: it is then given
+        ``state.rng``, else ``None``.
     verbose : bool, default=False
         Print one line per epoch, and why training stopped.
     """
@@ -68,6 +71,7 @@ class TrainingConfig:
     tol: float = 1e-4
     n_iter_no_change: int = 10
     shuffle: bool = True
+    dropout: bool = False
     verbose: bool = False
 
 
@@ -131,7 +135,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
     ----------
     objective : callable
         ``objective(theta, X, Y, sample_weight, rng) -> (J, grad)`` on a batch
-        (``rng`` draws dropout masks; ``None`` means no dropout). ``grad`` may
+        (``rng`` draws dropout masks, see ``config.dropout``). ``grad`` may
         be an array that the objective overwrites at its next call; so may
         the batch ``X`` and ``Y`` it is given be overwritten afterwards.
     theta : ndarray of shape (n_params,)
@@ -183,19 +187,21 @@ def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, o
     full_batch, first_epoch = batch_size == n_samples, state.n_iter + 1  # full-batch steps compare J: restarts
     tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
     best_theta, reason, annealed, streak_total = None, "", 0, 0.0
-    checkpoint = _Checkpoint()
+    shuffled = config.shuffle and batch_size < n_samples
+    rng = state.rng if config.dropout else None
+    checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
     for _ in range(config.max_iter):
         start, epoch = time.perf_counter(), state.n_iter + 1
         checkpoint.save(theta, state)
         try:
-            order = state.rng.permutation(n_samples) if config.shuffle and batch_size < n_samples else None
+            order = state.rng.permutation(n_samples) if shuffled else None
             epoch_loss = 0.0
             for batch in gen_batches(n_samples, batch_size):
                 rows = batch if order is None else order[batch]
                 sw_b = None if sw is None else sw[rows]
                 if sw_b is not None and not sw_b.sum() > 0:
                     continue  # a batch of zero-weight rows contributes nothing
-                J, grad = objective(theta, X_batch(rows), Y_batch(rows), sw_b, state.rng)
+                J, grad = objective(theta, X_batch(rows), Y_batch(rows), sw_b, rng)
                 if not (np.isfinite(J) and J <= state.explosion_limit(J)):
                     raise _divergence(epoch, J)
                 state.optimizer.step(theta, grad, J if full_batch and epoch > first_epoch else None)
@@ -250,23 +256,28 @@ class _Checkpoint:
     """The training state at the start of an epoch, to go back to on KeyboardInterrupt.
 
     Saving copies only what an epoch changes (parameters, optimizer state,
-    generator, counters) into arrays allocated once, so it costs a few
-    microseconds however long training has run.
+    counters, and the random generator when the epoch draws from it) into
+    arrays allocated once, so it costs a few microseconds however long
+    training has run.
     """
 
-    def __init__(self):
-        self.arrays = {}
+    COUNTERS = ("n_iter", "best_loss", "no_improvement_count", "best_validation_score", "initial_loss")
+
+    def __init__(self, save_rng):
+        self.save_rng, self.arrays, self.rng = save_rng, {}, None
 
     def _copy(self, name, array):
-        if name not in self.arrays or self.arrays[name].shape != array.shape or self.arrays[name].dtype != array.dtype:
-            self.arrays[name] = np.empty_like(array)
-        np.copyto(self.arrays[name], array)
-        return self.arrays[name]
+        kept = self.arrays.get(name)
+        if kept is None or kept.shape != array.shape or kept.dtype != array.dtype:
+            kept = self.arrays[name] = np.empty_like(array)
+        np.copyto(kept, array)
+        return kept
 
     def save(self, theta, state):
         self._copy("theta", theta)
-        self.rng = state.rng.get_state()
-        self.counters = {name: value for name, value in vars(state).items() if isinstance(value, (int, float))}
+        if self.save_rng:
+            self.rng = state.rng.get_state()
+        self.counters = [getattr(state, name) for name in self.COUNTERS]
         self.lengths = len(state.loss_curve), len(state.validation_scores)
         self.optimizer = {
             name: self._copy(("optimizer", name), value) if isinstance(value, np.ndarray) else value
@@ -276,8 +287,9 @@ class _Checkpoint:
 
     def restore(self, state):
         """Put ``state`` back as it was at :meth:`save`; returns the parameters of then."""
-        state.rng.set_state(self.rng)
-        for name, value in self.counters.items():
+        if self.rng is not None:
+            state.rng.set_state(self.rng)
+        for name, value in zip(self.COUNTERS, self.counters):
             setattr(state, name, value)
         del state.loss_curve[self.lengths[0] :], state.validation_scores[self.lengths[1] :]
         for name, value in self.optimizer.items():

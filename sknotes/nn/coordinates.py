@@ -54,14 +54,32 @@ class Standardisation:
         self.output_offset = output_offset
         self.output_scale = output_scale
 
-    def _ends(self, n_layers):
-        """``(k, first, last)`` for the layers whose coordinates differ from the true ones."""
-        inputs = self.input_offset is not None or self.input_scale is not None
-        outputs = self.output_offset is not None or self.output_scale is not None
-        ends = {0: inputs} if inputs else {}
-        if outputs:
-            ends[n_layers - 1] = True
-        return [(k, k == 0 and inputs, k == n_layers - 1 and outputs) for k in sorted(ends)]
+    def _plan(self, n_layers):
+        """``(k, F, t, m, mu)`` for each layer stored differently: ``W = V * F``, ``b = c t + m - mu W``.
+
+        ``F`` combines the row factors ``1 / s`` (first layer) and column factors ``t`` (last layer);
+        unused parts are ``None``. Computed once per number of layers.
+        """
+        if getattr(self, "_plans", None) is None:
+            self._plans = {}
+        if n_layers not in self._plans:
+            inputs = self.input_offset is not None or self.input_scale is not None
+            outputs = self.output_offset is not None or self.output_scale is not None
+            plan = {}
+            if inputs:
+                rows = None if self.input_scale is None else 1.0 / self.input_scale[:, None]
+                plan[0] = [rows, None, None, self.input_offset]
+            if outputs:
+                k = n_layers - 1
+                F, _, _, mu = plan.get(k, [None, None, None, None])
+                cols = None if self.output_scale is None else self.output_scale[None, :]
+                F = cols if F is None else (F if cols is None else F * cols)
+                plan[k] = [F, self.output_scale, self.output_offset, mu]
+            self._plans[n_layers] = [(k, *plan[k]) for k in sorted(plan)]
+        return self._plans[n_layers]
+
+    def __getstate__(self):
+        return {**self.__dict__, "_plans": None}  # derived arrays, rebuilt on use
 
     def true_layers(self, params, buffers=None):
         """Per-layer true ``(W, b)`` from stored ``(V, c)``: new arrays for the layers that differ, views otherwise.
@@ -70,60 +88,40 @@ class Standardisation:
         :meth:`sknotes.nn.Network.objective` does.
         """
         params = list(params)
-        for k, first, last in self._ends(len(params)):
+        for k, F, t, m, mu in self._plan(len(params)):
             V, c = params[k]
-            W = _scratch(buffers, ("W", k), V.shape, V.dtype)
+            W = V if F is None else np.multiply(V, F, out=_scratch(buffers, ("W", k), V.shape, V.dtype))
             b = _scratch(buffers, ("b", k), c.shape, c.dtype)
-            W[...], b[...] = V, c
-            if last:
-                self._scale(W, b, self.output_scale, self.output_offset, multiply=True)
-            if first:
-                if self.input_scale is not None:
-                    W /= self.input_scale[:, None]
-                if self.input_offset is not None:
-                    b -= self.input_offset @ W
+            np.multiply(c, t, out=b) if t is not None else np.copyto(b, c)
+            if m is not None:
+                b += m
+            if mu is not None:
+                b -= mu @ W
             params[k] = (W, b)
         return params
 
     def stored_layers(self, params):
         """Per-layer stored ``(V, c)`` copies from true ``(W, b)`` (the inverse of :meth:`true_layers`)."""
         params = [(np.array(W), np.array(b)) for W, b in params]
-        for k, first, last in self._ends(len(params)):
-            V, c = params[k]
-            if first:
-                if self.input_offset is not None:
-                    c += (self.input_offset @ V).astype(c.dtype, copy=False)  # V still holds W here
-                if self.input_scale is not None:
-                    V *= self.input_scale[:, None].astype(V.dtype, copy=False)
-            if last:
-                if self.output_offset is not None:
-                    c -= self.output_offset.astype(c.dtype, copy=False)
-                self._scale(V, c, self.output_scale, None, multiply=False)
+        for k, F, t, m, mu in self._plan(len(params)):
+            W, b = params[k]
+            if mu is not None:
+                b += (mu @ W).astype(b.dtype, copy=False)
+            if m is not None:
+                b -= m.astype(b.dtype, copy=False)
+            if t is not None:
+                b /= t.astype(b.dtype, copy=False)
+            if F is not None:
+                W /= F.astype(W.dtype, copy=False)
         return params
 
     def stored_gradient(self, grads, buffers=None):
-        """Turn per-layer gradients with respect to the true ``(W, b)`` into gradients for ``(V, c)``, in place.
-
-        A layer's ``gb`` of ``None`` stands for zero (the L2 term, which has no
-        bias part).
-        """
-        for k, first, last in self._ends(len(grads)):
+        """Turn per-layer gradients with respect to the true ``(W, b)`` into gradients for ``(V, c)``, in place."""
+        for k, F, t, _, mu in self._plan(len(grads)):
             gW, gb = grads[k]
-            if first:
-                if self.input_offset is not None and gb is not None:
-                    gW -= np.outer(self.input_offset, gb, out=_scratch(buffers, ("outer", k), gW.shape, gW.dtype))
-                if self.input_scale is not None:
-                    gW /= self.input_scale[:, None]
-            if last:
-                self._scale(gW, gb, self.output_scale, None, multiply=True)
-
-    @staticmethod
-    def _scale(W, b, scale, offset, multiply):
-        """Columns of ``W`` and entries of ``b`` times (or over) ``scale``, then ``b`` plus ``offset``; in place."""
-        if scale is not None:
-            op = np.multiply if multiply else np.divide
-            op(W, scale[None, :].astype(W.dtype, copy=False), out=W)
-            if b is not None:
-                op(b, scale.astype(b.dtype, copy=False), out=b)
-        if offset is not None and b is not None:
-            b += offset.astype(b.dtype, copy=False)
+            if mu is not None:
+                gW -= np.outer(mu, gb, out=_scratch(buffers, ("outer", k), gW.shape, gW.dtype))
+            if F is not None:
+                gW *= F
+            if t is not None:
+                gb *= t

@@ -176,10 +176,14 @@ class Network:
             cache.append((A, mask))
         return Z, (X, cache, params)
 
-    def backward(self, cache, dZ, grad, buffers=None):
-        """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` (data term) into ``grad``.
+    def backward(self, cache, dZ, grad, buffers=None, weight_decay=0.0):
+        """Back-propagate ``dZ = dJ/dZ`` and write ``dJ/dtheta`` into ``grad``.
 
-        ``buffers`` keeps the back-propagated gradients between calls, as in :meth:`objective`.
+        The data term's gradient by the chain rule, layer by layer from the
+        output down, plus the L2 term's ``lambda W_l`` when ``weight_decay``
+        is given; both with respect to the true weights, then (one more step
+        of the chain rule) to the stored coordinates. ``buffers`` keeps the
+        back-propagated gradients between calls, as in :meth:`objective`.
         """
         X, hidden, params = cache
         grads = self.unpack(grad)
@@ -194,30 +198,21 @@ class Network:
             dZ = self._act.backward(A, dA, out=dA)  # dA is a temporary of this loop
         (W, _), (gW, gb) = params[0], grads[0]  # the first layer: no gradient with respect to the data
         Dense.backward(X, W, dZ, gW, gb, need_dX=False)
-        if self.coordinates is not None:  # the chain rule on to the stored coordinates
+        if weight_decay:
+            for k, ((W, _), (gW, _)) in enumerate(zip(params, grads)):  # + lambda W_l (biases are not decayed)
+                gW += np.multiply(W, W.dtype.type(weight_decay), out=_scratch(buffers, ("decay", k), W.shape, W.dtype))
+        if self.coordinates is not None:
             self.coordinates.stored_gradient(grads, buffers)
         return grad
 
-    def l2_penalty(self, theta, weight_decay, grad=None, buffers=None):
-        """``(lambda / 2) sum_l ||W_l||_F^2``; adds its gradient to ``grad`` when given. Biases are not decayed.
+    @staticmethod
+    def _penalty(params, weight_decay):
+        """``(lambda / 2) sum_l ||W_l||_F^2`` of per-layer true ``(W, b)``."""
+        return 0.5 * weight_decay * sum(float(W.ravel() @ W.ravel()) for W, _ in params) if weight_decay else 0.0
 
-        The penalty is on the true weights; its gradient ``lambda W_l`` goes
-        through the chain rule to the stored coordinates. ``buffers`` keeps
-        the temporaries between calls, as in :meth:`objective`.
-        """
-        if weight_decay == 0:
-            return 0.0
-        params = self._true_layers(theta, buffers)
-        penalty = sum(float(W.ravel() @ W.ravel()) for W, _ in params)
-        if grad is not None:
-            lam = [np.multiply(W, W.dtype.type(weight_decay), out=_scratch(buffers, ("decay", k), W.shape, W.dtype))
-                   for k, (W, _) in enumerate(params)]  # fmt: skip
-            decay = [(d, None) for d in lam]  # (no bias part)
-            if self.coordinates is not None:
-                self.coordinates.stored_gradient(decay, buffers)
-            for (gW, _), (d, _) in zip(self.unpack(grad), decay):
-                gW += d
-        return 0.5 * weight_decay * penalty
+    def l2_penalty(self, theta, weight_decay):
+        """``(lambda / 2) sum_l ||W_l||_F^2`` on the true weights, biases not decayed (gradient: :meth:`backward`)."""
+        return self._penalty(self._true_layers(theta), weight_decay)
 
     def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None, buffers=None):
         """The objective ``J(theta)`` on a batch and its gradient.
@@ -245,8 +240,8 @@ class Network:
         """
         Z, cache = self.forward(theta, X, rng, buffers)
         J, dZ = weighted_loss(loss, Y, Z, sample_weight)
-        grad = self.backward(cache, dZ, _scratch(buffers, "grad", theta.shape, theta.dtype), buffers)
-        return J + self.l2_penalty(theta, weight_decay, grad, buffers), grad
+        grad = self.backward(cache, dZ, _scratch(buffers, "grad", theta.shape, theta.dtype), buffers, weight_decay)
+        return J + self._penalty(cache[2], weight_decay), grad
 
     def predict(self, theta, X):
         """Network outputs after the output activation (no dropout)."""

@@ -23,23 +23,30 @@ class SGD:
     part of ``g`` (``lambda W``), which gives the notes' ``(1 - eta lambda) W``
     shrinkage.
 
-    Momentum overshoots along the steep directions of the objective and
-    makes it oscillate. Given the objective at every step (full-batch
-    descent, where successive values compare the same function), the
-    velocity restarts from zero whenever the objective went up since the
-    previous step (O'Donoghue & Candes, 2015, "Adaptive restart for
-    accelerated gradient schemes"): the method keeps the speed of momentum
-    and loses the oscillation.
+    Given the objective at every step (full-batch descent, where successive
+    values compare the same function), two more rules apply:
+
+    * momentum overshoots along the steep directions of the objective and
+      makes it oscillate, so the velocity restarts from zero whenever the
+      objective went up since the previous step (O'Donoghue & Candes, 2015,
+      "Adaptive restart for accelerated gradient schemes"): the method keeps
+      the speed of momentum and loses the oscillation;
+    * with ``grow > 1``, the step adapts to the objective's curvature along
+      the way (the "bold driver" of Vogl et al., 1988): ``grow`` times
+      larger after a step that lowered the objective, half as large after
+      one that raised it.
 
     Parameters
     ----------
     learning_rate : float
-        Step size ``eta``.
+        Step size ``eta`` (the first one, with ``grow > 1``).
     momentum : float in [0, 1), default=0.0
     nesterov : bool, default=False
     restart : bool, default=True
-        Restart the velocity when the objective rises (only for the steps
-        that are given ``loss``).
+        Restart the velocity when the objective rises.
+    grow : float >= 1, default=1.0
+        Growth of the step after a step that lowered the objective (1: a
+        constant step).
 
     Examples
     --------
@@ -50,27 +57,36 @@ class SGD:
     array([ 0.9, -2.1])
     """
 
-    def __init__(self, learning_rate, momentum=0.0, nesterov=False, restart=True):
+    def __init__(self, learning_rate, momentum=0.0, nesterov=False, restart=True, grow=1.0):
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.nesterov = nesterov
         self.restart = restart
+        self.grow = grow
         self.velocity = None
         self.t = 0
         self.previous_loss = None
 
     def step(self, params, grad, loss=None):
-        """Update ``params`` in place; ``loss``, the objective at ``params``, drives the restart (``None``: no test)."""
+        """Update ``params`` in place; ``loss``, the objective at ``params``, drives restarts and step growth.
+
+        ``loss=None`` (mini-batches, whose objectives are not comparable) skips both.
+        """
         self.t += 1
+        if loss is not None and self.previous_loss is not None:
+            # a rise beyond round-off in the parameters' precision (float32 sums lose ~1e-7 of J)
+            rose = loss > self.previous_loss + 16 * np.finfo(params.dtype).eps * abs(self.previous_loss)
+            if rose and self.restart and self.velocity is not None:
+                self.velocity[...] = 0
+            if self.grow > 1:
+                self.learning_rate *= 0.5 if rose else self.grow
+        self.previous_loss = loss
         lr = params.dtype.type(self.learning_rate)
         if self.momentum == 0:
             params -= lr * grad
             return
         if self.velocity is None:
             self.velocity = np.zeros_like(params)
-        if self.restart and loss is not None and self.previous_loss is not None and loss > self.previous_loss:
-            self.velocity[...] = 0
-        self.previous_loss = loss
         mu = params.dtype.type(self.momentum)
         self.velocity *= mu
         self.velocity -= lr * grad
