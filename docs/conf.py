@@ -3,6 +3,8 @@
 Build with ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
 """
 
+import ast
+import importlib.util
 import re
 from pathlib import Path
 
@@ -44,10 +46,38 @@ nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", r"(?!sknotes\b).*")]
 nitpick_ignore = [("py:mod", "sknotes._training")]  # the private training loop, named in sknotes.nn's docstring
 
+
+def _missing_modules(script):
+    """The top-level modules that ``script`` imports (absolute imports) and this Python cannot find, sorted."""
+    imported = set()
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module)
+    top_level = {name.split(".")[0] for name in imported}
+    return sorted(name for name in top_level if importlib.util.find_spec(name) is None)
+
+
+#: Examples that cannot run here (say, plot_scaling_out.py without the ``dask`` extra), with what they miss: the
+#: gallery shows their code without executing them, and a note on their page says so.
+NOT_EXECUTED = {
+    script.name: missing
+    for script in sorted((ROOT / "examples").glob("plot_*.py"))
+    if (missing := _missing_modules(script))
+}
+
+
+def _filename_pattern(examples_dir, not_executed):
+    """sphinx-gallery's ``filename_pattern``: a regular expression matching the examples to execute."""
+    names = [script.name for script in sorted(examples_dir.glob("plot_*.py")) if script.name not in not_executed]
+    return "(" + "|".join(re.escape("/" + name) for name in names) + ")$" if names else "$^"
+
+
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    "filename_pattern": _filename_pattern(ROOT / "examples", NOT_EXECUTED),
     "doc_module": ("sknotes",),
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"sknotes": None},
@@ -79,6 +109,24 @@ def _plain_sklearn_roles(app, what, name, obj, options, lines):
         lines[:] = [_SKLEARN_ROLE.sub(r"``\1``", line) for line in lines]
 
 
+_TITLE_UNDERLINE = re.compile(r"^=+\n", re.M)
+
+
+def _note_not_executed(app, docname, source):
+    """On the page of an example that was not executed, say so under its title, and what it needed."""
+    folder, _, name = docname.partition("/")
+    missing = NOT_EXECUTED.get(name + ".py") if folder == sphinx_gallery_conf["gallery_dirs"] else None
+    if missing:
+        modules = ", ".join(f"``{module}``" for module in missing)
+        verb = "was" if len(missing) == 1 else "were"
+        note = (
+            f"\n.. note::\n\n   This example was not run when these pages were built, since {modules} {verb} "
+            "not installed: its code is shown without its output and figures.\n"
+        )
+        source[0] = _TITLE_UNDERLINE.sub(lambda match: match.group(0) + note, source[0], count=1)
+
+
 def setup(app):
     app.add_role("test", _test_role)
     app.connect("autodoc-process-docstring", _plain_sklearn_roles)
+    app.connect("source-read", _note_not_executed)
