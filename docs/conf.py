@@ -23,6 +23,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # serves MathJax from the build's _static/mathjax: formulas render with no network
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -33,7 +34,22 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"sknotes {release}"
 html_static_path = ["_static"]
 html_css_files = ["sknotes.css"]
-html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "header_links_before_dropdown": 8,  # every page of the top-level toctree in the header, none under "More"
+    "navbar_align": "left",  # the links next to the title, and a search button: room for them in one row
+    "navbar_persistent": ["search-button"],
+    # the right sidebar: this page's sections and its source; the home page has no sections, and needs neither
+    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "index": []},
+}
+# The left sidebar ("Section Navigation") lists a page's sub-pages. Only the pages with a toctree have any (the API
+# reference; the gallery's pages are generated): leave the sidebar out of the others, and give their content its width.
+html_sidebars = {page.stem: [] for page in Path(__file__).parent.glob("*.rst") if "toctree" not in page.read_text()} | {
+    name: [] for name in ("search", "genindex", "py-modindex")
+}
+
+toc_object_entries_show_parents = "hide"  # "fit()", not "MLPFromScratch.fit()", in a class page's contents
 
 autosummary_generate = True
 autodoc_default_options = {"member-order": "groupwise"}
@@ -96,7 +112,21 @@ def _test_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     elif function and not re.search(rf"^\s*def {re.escape(function.split('[')[0])}\(", source.read_text(), re.M):
         problems.append(f"no test function {function} in {path}")
     messages = [inliner.reporter.warning(problem, line=lineno) for problem in problems]
-    return [nodes.literal(rawtext, text, classes=["sknotes-test"])], messages
+    return [_breakable_literal(rawtext, text, classes=["sknotes-test"])], messages
+
+
+_BREAK_AFTER = re.compile(r"(?<=::)|(?<=[/_])(?!$)")
+
+
+def _breakable_literal(rawtext, text, classes):
+    """A literal that a narrow table column may wrap after ``/``, ``::`` or ``_`` (an HTML ``<wbr>``, which copies
+    as nothing): ``tests/nn/test_losses.py::test_weighted_loss`` rather than a break every few characters."""
+    literal = nodes.literal(rawtext, "", classes=classes)
+    for k, piece in enumerate(_BREAK_AFTER.split(text)):
+        if k:
+            literal += nodes.raw("", "<wbr>", format="html")
+        literal += nodes.Text(piece)
+    return literal
 
 
 _SKLEARN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<[^>]*>)?`")
