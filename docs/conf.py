@@ -99,6 +99,7 @@ sphinx_gallery_conf = {
     "reference_url": {"sknotes": None},
     "min_reported_time": 1,
     "remove_config_comments": True,
+    "write_computation_times": False,  # its pages load jQuery and DataTables from CDNs: the docs must work offline
 }
 
 
