@@ -40,8 +40,10 @@ html_theme_options = {
     "header_links_before_dropdown": 8,  # every page of the top-level toctree in the header, none under "More"
     "navbar_align": "left",  # the links next to the title, and a search button: room for them in one row
     "navbar_persistent": ["search-button"],
-    # the right sidebar: this page's sections and its source; the home page has no sections, and needs neither
-    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "index": []},
+    # the right sidebar: this page's sections and its source. The home page has no sections; an example's few are
+    # the gallery's business, and its code wants the width (page names, since two wildcard patterns may not overlap)
+    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "index": []}
+    | {f"auto_examples/{script.stem}": [] for script in (ROOT / "examples").glob("plot_*.py")},
 }
 # The left sidebar ("Section Navigation") lists a page's sub-pages. Only the pages with a toctree have any (the API
 # reference; the gallery's pages are generated): leave the sidebar out of the others, and give their content its width.
