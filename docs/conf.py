@@ -12,7 +12,9 @@ from docutils import nodes
 
 import sknotes
 
-ROOT = Path(__file__).resolve().parents[1]
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
 
 project = "sknotes"
 author = "the sknotes developers"
@@ -42,14 +44,16 @@ html_theme_options = {
     "navbar_persistent": ["search-button"],
     # the right sidebar: this page's sections and its source. The home page has no sections; an example's few are
     # the gallery's business, and its code wants the width (page names, since two wildcard patterns may not overlap)
-    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "index": []}
-    | {f"auto_examples/{script.stem}": [] for script in (ROOT / "examples").glob("plot_*.py")},
+    "secondary_sidebar_items": {
+        "**": ["page-toc", "sourcelink"],
+        "index": [],
+        **{f"auto_examples/{script.stem}": [] for script in EXAMPLES},
+    },
 }
 # The left sidebar ("Section Navigation") lists a page's sub-pages. Only the pages with a toctree have any (the API
 # reference; the gallery's pages are generated): leave the sidebar out of the others, and give their content its width.
-html_sidebars = {page.stem: [] for page in Path(__file__).parent.glob("*.rst") if "toctree" not in page.read_text()} | {
-    name: [] for name in ("search", "genindex", "py-modindex")
-}
+_PAGES_WITHOUT_SUB_PAGES = sorted(page.stem for page in DOCS.glob("*.rst") if "toctree" not in page.read_text())
+html_sidebars = {name: [] for name in [*_PAGES_WITHOUT_SUB_PAGES, "search", "genindex", "py-modindex"]}
 
 toc_object_entries_show_parents = "hide"  # "fit()", not "MLPFromScratch.fit()", in a class page's contents
 
@@ -79,23 +83,19 @@ def _missing_modules(script):
 
 #: Examples that cannot run here (say, plot_scaling_out.py without the ``dask`` extra), with what they miss: the
 #: gallery shows their code without executing them, and a note on their page says so.
-NOT_EXECUTED = {
-    script.name: missing
-    for script in sorted((ROOT / "examples").glob("plot_*.py"))
-    if (missing := _missing_modules(script))
-}
+NOT_EXECUTED = {script.name: missing for script in EXAMPLES if (missing := _missing_modules(script))}
 
 
-def _filename_pattern(examples_dir, not_executed):
-    """sphinx-gallery's ``filename_pattern``: a regular expression matching the examples to execute."""
-    names = [script.name for script in sorted(examples_dir.glob("plot_*.py")) if script.name not in not_executed]
+def _filename_pattern(examples, not_executed):
+    """sphinx-gallery's ``filename_pattern``: a regular expression matching the paths of the examples to execute."""
+    names = [script.name for script in examples if script.name not in not_executed]
     return "(" + "|".join(re.escape("/" + name) for name in names) + ")$" if names else "$^"
 
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": _filename_pattern(ROOT / "examples", NOT_EXECUTED),
+    "filename_pattern": _filename_pattern(EXAMPLES, NOT_EXECUTED),
     "doc_module": ("sknotes",),
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"sknotes": None},
