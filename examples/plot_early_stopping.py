@@ -63,7 +63,7 @@ with warnings.catch_warnings():
     last.fit(X_train, y_train)
 print(f"test accuracy: {last.score(X_test, y_test):.3f} after all 60 epochs, on all the training rows")
 
-fig, ax = plt.subplots(figsize=(7, 4.5))
+fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")  # room for the right-hand axis
 LossCurveDisplay.from_estimator(watched, ax=ax, name="60 epochs")
 ax.axvline(stopped.n_iter_, color="gray", linestyle=":")
 ax.text(stopped.n_iter_ + 1, 0.03, "early stopping ends here", color="gray", transform=ax.get_xaxis_transform())

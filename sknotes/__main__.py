@@ -215,67 +215,115 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def write_plots(results, out):
-    """Draw the loss curves, the dots' decision boundaries and the weight-decay validation curve into ``out``.
+#: The bands of predicted probability on the decision-boundary plot, shared by its colour bar.
+PROBABILITY_LEVELS = np.linspace(0.0, 1.0, 11)
 
-    Returns the paths written. Uses matplotlib's object-oriented API only (no
-    pyplot windows), so it works on a headless machine.
+#: How the validation curve names the demo's scores: the grid search's training and validation folds (the
+#: held-out 25% that the table calls "test" take no part in it).
+FOLD_LABELS = {"Train": "training folds", "Test": "CV (validation folds)"}
+
+
+def loss_curves_figure(results):
+    """The training objective per epoch of each chosen model (and its validation score under early stopping).
+
+    Parameters
+    ----------
+    results : list of Result
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     from matplotlib.figure import Figure
-    from sklearn.inspection import DecisionBoundaryDisplay
-    from sklearn.model_selection import ValidationCurveDisplay
 
     from .plotting import LossCurveDisplay
 
-    out.mkdir(parents=True, exist_ok=True)
-    by_key = {r.case.key: r for r in results}
-    paths = []
-
     fig = Figure(figsize=(12, 7.5), layout="constrained")
-    for ax, r in zip(fig.subplots(2, 3).ravel(), results):
+    grid = fig.subplots(2, 3).ravel()
+    for ax, r in zip(grid, results):
         # the squared error of raw diabetes targets starts in the thousands: a log scale shows the whole descent
         LossCurveDisplay.from_estimator(r.search, ax=ax, name="", log_scale=r.case.key == "linear_diabetes")
         ax.set_title(f"{r.case.data}: {r.case.model}", fontsize=9)
-    for ax in fig.axes[len(results) :]:
-        if not ax.lines:
-            ax.set_visible(False)
+    for ax in grid[len(results) :]:
+        ax.set_visible(False)
     fig.suptitle("Training objective J per epoch (validation accuracy on the right where early stopping ran)")
-    paths.append(out / PLOTS[0])
-    fig.savefig(paths[-1], dpi=110)
+    return fig
 
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+
+def decision_boundaries_figure(by_key):
+    """The red and blue dots over the predicted probability of blue: softmax regression beside the MLP.
+
+    Parameters
+    ----------
+    by_key : dict of str to Result
+        The results, by case key; uses ``'softmax_dots'`` and ``'mlp_dots'``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+    from sklearn.inspection import DecisionBoundaryDisplay
+
+    fig = Figure(figsize=(10, 4.6), layout="constrained")
     X, y = _red_blue_dots()
-    for ax, key in zip(fig.subplots(1, 2, sharey=True), ("softmax_dots", "mlp_dots")):
+    cmap = colormaps["RdBu"]
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, key in zip(axes, ("softmax_dots", "mlp_dots")):
         r = by_key[key]
-        model = r.search.best_estimator_
-        DecisionBoundaryDisplay.from_estimator(
-            model, X, response_method="predict_proba", cmap="RdBu", alpha=0.7, ax=ax, grid_resolution=200
-        )
-        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=18)
+        display = DecisionBoundaryDisplay.from_estimator(
+            r.search.best_estimator_, X, response_method="predict_proba", grid_resolution=200, ax=ax,
+            cmap=cmap, alpha=0.7, levels=PROBABILITY_LEVELS, vmin=0.0, vmax=1.0, xlabel="$x_1$", ylabel="$x_2$",
+        )  # fmt: skip
+        for label, colour in ((0, "red"), (1, "blue")):
+            ax.scatter(
+                *X[y == label].T, color=cmap(float(label)), edgecolors="k", s=18, label=f"{colour} (class {label})"
+            )
         ax.set_title(f"{r.case.model}\ntest accuracy {r.test_score:.2f}", fontsize=10)
+    axes[1].set_ylabel("")
+    # both panels share PROBABILITY_LEVELS and the colour scale, so one colour bar serves them
+    fig.colorbar(display.surface_, ax=axes, label="predicted probability of blue (class 1)")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, title="the dots")
     fig.suptitle("Red and blue dots: a hidden layer bends the decision boundary")
-    paths.append(out / PLOTS[1])
-    fig.savefig(paths[-1], dpi=110)
+    return fig
+
+
+def validation_curve_figure(result):
+    """Accuracy against weight decay at the chosen learning rate, on the training and the validation folds.
+
+    Parameters
+    ----------
+    result : Result
+        A grid search over ``model__learning_rate`` x ``model__weight_decay`` (the MLP on the dots).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+    from sklearn.model_selection import ValidationCurveDisplay
 
     fig = Figure(figsize=(6.5, 4.5), layout="constrained")
     ax = fig.subplots()
-    r = by_key["mlp_dots"]
-    cv_results, best_lr = r.search.cv_results_, r.search.best_params_["model__learning_rate"]
+    cv_results, best_lr = result.search.cv_results_, result.search.best_params_["model__learning_rate"]
     rows = np.flatnonzero(np.asarray(cv_results["param_model__learning_rate"]) == best_lr)
-    n_folds = r.search.n_splits_
+    n_folds = result.search.n_splits_
     scores = {
         kind: np.array([[cv_results[f"split{k}_{kind}_score"][i] for k in range(n_folds)] for i in rows])
         for kind in ("train", "test")
     }
-    ValidationCurveDisplay(
+    display = ValidationCurveDisplay(
         param_name="weight_decay",
         param_range=np.asarray(cv_results["param_model__weight_decay"])[rows].astype(float),
         train_scores=scores["train"],
         test_scores=scores["test"],
         score_name="accuracy",
     ).plot(ax=ax)
+    for line in display.lines_:
+        line.set_label(FOLD_LABELS[line.get_label()])
     ax.set_xscale("log")
-    best_wd = r.search.best_params_["model__weight_decay"]
+    best_wd = result.search.best_params_["model__weight_decay"]
     ax.axvline(best_wd, color="gray", linestyle=":", label=f"chosen: {best_wd:g}")
     ax.legend()
     ax.set_title(
@@ -283,8 +331,25 @@ def write_plots(results, out):
         "too little weight decay overfits, too much underfits",
         fontsize=10,
     )
-    paths.append(out / PLOTS[2])
-    fig.savefig(paths[-1], dpi=110)
+    return fig
+
+
+def write_plots(results, out):
+    """Draw the loss curves, the dots' decision boundaries and the weight-decay validation curve into ``out``.
+
+    Returns the paths written. Uses matplotlib's object-oriented API only (no
+    pyplot windows), so it works on a headless machine.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    by_key = {r.case.key: r for r in results}
+    figures = [
+        loss_curves_figure(results),
+        decision_boundaries_figure(by_key),
+        validation_curve_figure(by_key["mlp_dots"]),
+    ]
+    paths = [out / name for name in PLOTS]
+    for fig, path in zip(figures, paths):
+        fig.savefig(path, dpi=110)
     return paths
 
 

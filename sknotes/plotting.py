@@ -66,7 +66,9 @@ class LossCurveDisplay:
         The training-objective curve.
 
     validation_line_ : matplotlib Line2D or None
-        The validation-score curve, or None without validation scores.
+        The validation-score curve, or None without validation scores. It
+        belongs to ``ax_`` (so that the legend's 'best' spot avoids it) and
+        is drawn on the scale of ``validation_ax_``.
 
     ax_ : matplotlib Axes
         The axes of the training curve.
@@ -110,7 +112,9 @@ class LossCurveDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure and axes if None.
+            Axes to draw on; a new figure (with constrained layout) and axes
+            if None. In a figure of your own, ``layout="constrained"`` keeps
+            the right-hand axis of the validation score inside the figure.
 
         name : str, default=None
             Name for the legend; ``estimator_name`` if None.
@@ -130,11 +134,11 @@ class LossCurveDisplay:
             This object, with ``ax_``, ``figure_``, ``line_`` and the
             validation attributes set.
         """
-        if ax is None:
-            _, ax = _import_pyplot("LossCurveDisplay").subplots()
+        if ax is None:  # constrained layout keeps the right-hand axis and its label inside the figure
+            _, ax = _import_pyplot("LossCurveDisplay").subplots(layout="constrained")
         name = self.estimator_name if name is None else name
         prefix = f"{name}: " if name else ""
-        epochs = range(1, len(self.loss_curve) + 1)
+        epochs = np.arange(1, len(self.loss_curve) + 1)
         (self.line_,) = ax.plot(epochs, self.loss_curve, **{"label": f"{prefix}training objective", **(line_kw or {})})
         ax.set_xlabel("epoch")
         ax.set_ylabel("training objective J")
@@ -142,22 +146,36 @@ class LossCurveDisplay:
             ax.set_yscale("log")
         self.validation_line_ = self.validation_ax_ = None
         if self.validation_scores is not None and len(self.validation_scores):
-            self.validation_ax_ = ax.twinx()
-            style = {"color": "C1", "label": f"{prefix}validation score", **(validation_line_kw or {})}
-            (self.validation_line_,) = self.validation_ax_.plot(epochs, self.validation_scores, **style)
-            best = int(np.argmax(self.validation_scores))
-            self.validation_ax_.plot(
-                best + 1, self.validation_scores[best], "o", color=self.validation_line_.get_color(), label="_best"
-            )
-            self.validation_ax_.set_ylabel("validation score")
-            # the twin axes is drawn over the first one, so it carries the legend; the middle right is where a
-            # falling objective and a rising score usually leave room
-            handles = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-            self.validation_ax_.legend(handles=[*handles, self.validation_line_], loc="center right")
-        else:
-            ax.legend(loc="best")  # every labelled curve on the axes, so several displays can share them
+            self._plot_validation(ax, epochs, {"label": f"{prefix}validation score", **(validation_line_kw or {})})
+        # every labelled curve of the axes, so several displays can share them; 'best' keeps clear of them all
+        ax.legend(loc="best")
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+    def _plot_validation(self, ax, epochs, line_kw):
+        """Draw the validation curve and mark its best epoch, on the scale of a twin axes at the right.
+
+        The curve is drawn in ``ax`` itself, in the twin's data coordinates, rather than in the twin: so the
+        legend of ``ax``, placed at the 'best' spot among the artists of ``ax``, keeps clear of both curves.
+        """
+        from matplotlib.lines import Line2D
+
+        self.validation_ax_ = ax.twinx()
+        scores = np.asarray(self.validation_scores, dtype=float)
+        self.validation_line_ = Line2D(
+            epochs, scores, transform=self.validation_ax_.transData, **{"color": "C1", **line_kw}
+        )
+        best = int(np.argmax(scores))
+        marker = Line2D(
+            [epochs[best]], [scores[best]], marker="o", linestyle="none", label="_best",
+            color=self.validation_line_.get_color(), transform=self.validation_ax_.transData,
+        )  # fmt: skip
+        for line in (self.validation_line_, marker):
+            ax.add_artist(line)
+        # the twin draws no line, so it learns the scores' range from here (the epochs come from ``ax``)
+        self.validation_ax_.update_datalim(np.column_stack([epochs, scores]), updatex=False)
+        self.validation_ax_.autoscale_view(scalex=False)
+        self.validation_ax_.set_ylabel("validation score")
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, name=None, log_scale=False, line_kw=None, validation_line_kw=None):

@@ -1,12 +1,21 @@
 """``python -m sknotes``: the demo (run in its --quick form; headless)."""
 
+import contextlib
 import io
 import subprocess
 import sys
 
 import pytest
 
-from sknotes.__main__ import PLOTS, _cases, _FitCounter, main, run_case
+from sknotes.__main__ import (
+    PLOTS,
+    _cases,
+    _FitCounter,
+    decision_boundaries_figure,
+    main,
+    run_case,
+    validation_curve_figure,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -25,16 +34,24 @@ def test_help_explains_the_demo_and_its_options():
         assert words in out
 
 
-def test_quick_demo_prints_the_table_and_writes_the_plots(agg, tmp_path, capsys):
-    results = main(["--quick", "--out", str(tmp_path / "plots")])
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def quick_demo(agg, tmp_path_factory):
+    """One quick run of the demo: its results, what it printed, and its plot folder."""
+    plots = tmp_path_factory.mktemp("demo") / "plots"
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        results = main(["--quick", "--out", str(plots)])
+    return results, out.getvalue(), plots
+
+
+def test_quick_demo_prints_the_table_and_writes_the_plots(quick_demo):
+    results, out, plots = quick_demo
     assert [r.case.key for r in results] == [case.key for case in _cases()]
     for peer in ("LinearRegression", "LogisticRegression", "MLPClassifier"):
         assert peer in out
     for case in _cases():
         assert f"{case.data:9} {case.model}" in out
     for name in PLOTS:
-        path = tmp_path / "plots" / name
+        path = plots / name
         assert path.read_bytes()[:8] == PNG_SIGNATURE, name
         assert f"  {name}" in out
     for r in results:
@@ -44,6 +61,26 @@ def test_quick_demo_prints_the_table_and_writes_the_plots(agg, tmp_path, capsys)
     by_key = {r.case.key: r for r in results}
     dots_train = by_key["mlp_dots"].X_train, by_key["mlp_dots"].y_train
     assert by_key["mlp_dots"].search.score(*dots_train) > by_key["softmax_dots"].search.score(*dots_train)
+
+
+def test_decision_boundaries_have_axis_labels_a_class_legend_and_a_probability_colour_bar(quick_demo):
+    results, _, _ = quick_demo
+    fig = decision_boundaries_figure({r.case.key: r for r in results})
+    left, right, colour_bar = fig.axes
+    assert (left.get_xlabel(), left.get_ylabel()) == ("$x_1$", "$x_2$")
+    assert right.get_xlabel() == "$x_1$"
+    assert colour_bar.get_ylabel() == "predicted probability of blue (class 1)"
+    assert colour_bar.get_ylim() == (0.0, 1.0)
+    (legend,) = fig.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["red (class 0)", "blue (class 1)"]
+
+
+def test_the_validation_curve_names_the_folds_not_a_test_set(quick_demo):
+    results, _, _ = quick_demo
+    fig = validation_curve_figure({r.case.key: r for r in results}["mlp_dots"])
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend[:2] == ["training folds", "CV (validation folds)"]
+    assert not any("test" in text.lower() for text in legend)
 
 
 def test_no_plots_writes_nothing(tmp_path, capsys, monkeypatch):

@@ -57,10 +57,15 @@ def test_early_stopping_adds_the_validation_curve_on_a_second_axis(iris):
     assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
     assert display.validation_ax_ is not display.ax_
     assert display.validation_ax_.get_ylabel() == "validation score"
-    legend = [text.get_text() for text in display.validation_ax_.get_legend().get_texts()]
+    # drawn in the main axes (so that its legend avoids both curves), on the scale of the twin
+    assert display.validation_line_.axes is display.ax_
+    assert display.validation_line_.get_transform() == display.validation_ax_.transData
+    low, high = display.validation_ax_.get_ylim()
+    assert low < min(clf.validation_scores_) and max(clf.validation_scores_) < high
+    legend = [text.get_text() for text in display.ax_.get_legend().get_texts()]
     assert legend == ["SoftmaxClassifier: training objective", "SoftmaxClassifier: validation score"]
     # the best epoch is marked at the best validation score
-    marker = display.validation_ax_.lines[-1]
+    marker = display.ax_.lines[-1]
     assert marker.get_ydata()[0] == max(clf.validation_scores_)
 
 
@@ -92,7 +97,7 @@ def test_display_from_numbers():
     display.plot()
     assert list(display.line_.get_ydata()) == [3.0, 2.0, 1.5]
     assert display.line_.get_label() == "training objective"
-    marker = display.validation_ax_.lines[-1]
+    marker = display.ax_.lines[-1]
     assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (2, 0.7)
 
 
@@ -133,3 +138,47 @@ def test_several_displays_share_one_axes_and_one_legend(iris):
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend == ["sgd: training objective", "adam: training objective"]
     assert len(ax.get_lines()) == 2
+
+
+# ---- layout: nothing clipped, the legend beside the curves rather than over them ------------------------------
+
+
+def overfitting_curves(n_epochs=40):
+    """A falling objective, and a validation accuracy (0.94 to 0.975: three decimals on its axis) that peaks early
+    and then sinks back to 0.95, crossing the middle of the right-hand side as a network starts memorising."""
+    epochs = np.arange(n_epochs)
+    loss = 0.3 + 2.0 * np.exp(-epochs / 6)
+    bump = np.exp(-(((epochs - 10) / 8) ** 2))
+    validation = np.where(epochs <= 10, 0.93 + 0.045 * bump, 0.95 + 0.025 * bump)
+    return loss, validation
+
+
+def drawn(display):
+    display.figure_.canvas.draw()
+    return display.figure_.canvas.get_renderer()
+
+
+def test_a_new_figure_shows_both_y_labels_whole():
+    loss, validation = overfitting_curves()
+    display = LossCurveDisplay(loss_curve=loss, validation_scores=validation).plot()
+    renderer = drawn(display)
+    figure_box = display.figure_.bbox
+    for label in (display.ax_.yaxis.label, display.validation_ax_.yaxis.label, display.ax_.xaxis.label):
+        box = label.get_window_extent(renderer)
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1, label.get_text()
+        assert figure_box.y0 <= box.y0 and box.y1 <= figure_box.y1, label.get_text()
+
+
+@pytest.mark.parametrize("with_validation", [True, False])
+def test_the_legend_leaves_both_curves_free(with_validation):
+    loss, validation = overfitting_curves()
+    display = LossCurveDisplay(loss_curve=loss, validation_scores=validation if with_validation else None)
+    display.plot(name="MLPFromScratch")
+    renderer = drawn(display)
+    (legend,) = [ax.get_legend() for ax in display.figure_.axes if ax.get_legend() is not None]
+    assert len(legend.get_texts()) == (2 if with_validation else 1)
+    legend_box = legend.get_window_extent(renderer)
+    for line in [display.line_] + ([display.validation_line_] if with_validation else []):
+        curve = line.get_transform().transform_path(line.get_path())
+        assert not curve.intersects_bbox(legend_box, filled=False), line.get_label()
+        assert not legend_box.count_contains(curve.vertices), line.get_label()

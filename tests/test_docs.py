@@ -1,0 +1,116 @@
+"""The documentation: docs/conf.py (the gallery executes the examples whose imports are installed, and says which it
+could not run), and the built pages as a reader sees them (header, sidebars, math, test names)."""
+
+import importlib.util
+import os
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+
+pytest.importorskip("sphinx_gallery", reason="the documentation needs the 'docs' extra")
+
+
+def load_conf(monkeypatch, hidden=()):
+    """The namespace of docs/conf.py, as if the modules ``hidden`` were not installed."""
+    find_spec = importlib.util.find_spec
+
+    def find_spec_without_hidden(name, *args):
+        return None if name in hidden else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec_without_hidden)
+    return runpy.run_path(str(ROOT / "docs" / "conf.py"))
+
+
+def executed(conf):
+    """The names of the examples that sphinx-gallery will execute."""
+    pattern = conf["sphinx_gallery_conf"]["filename_pattern"]
+    return {path.name for path in EXAMPLES if re.search(pattern, str(path))}
+
+
+def test_without_dask_the_scaling_out_example_is_shown_but_not_run(monkeypatch):
+    conf = load_conf(monkeypatch, hidden={"distributed"})
+    assert conf["NOT_EXECUTED"] == {"plot_scaling_out.py": ["distributed"]}
+    assert executed(conf) == {path.name for path in EXAMPLES} - {"plot_scaling_out.py"}
+
+
+def test_the_page_of_an_example_not_run_says_so_under_its_title(monkeypatch):
+    conf = load_conf(monkeypatch, hidden={"distributed"})
+    page = ".. _label:\n\n\nScaling out\n===========\n\nThe docstring.\n"
+    source = [page]
+    conf["_note_not_executed"](None, "auto_examples/plot_scaling_out", source)
+    after_title = source[0].split("===========\n", 1)[1]
+    assert after_title.index("This example was not run") < after_title.index("The docstring.")
+    assert "``distributed`` was not installed" in after_title
+    for docname in ("auto_examples/plot_red_blue_dots", "getting_started"):
+        source = [page]
+        conf["_note_not_executed"](None, docname, source)
+        assert source == [page]
+
+
+def test_with_every_extra_installed_every_example_runs(monkeypatch):
+    pytest.importorskip("distributed", reason="needs the 'dask' extra")
+    conf = load_conf(monkeypatch)
+    assert conf["NOT_EXECUTED"] == {}
+    assert executed(conf) == {path.name for path in EXAMPLES}
+
+
+# ---- the built pages (python -m sphinx -b html docs docs/_build/html, or $SKNOTES_DOCS_HTML) ---------------------
+
+BUILD = Path(os.environ.get("SKNOTES_DOCS_HTML", ROOT / "docs" / "_build" / "html"))
+
+
+@pytest.fixture(scope="module")
+def page():
+    """A function that parses one built page."""
+    if not (BUILD / "index.html").is_file():
+        pytest.skip(f"the documentation is not built in {BUILD}")
+    bs4 = pytest.importorskip("bs4")
+    return lambda name: bs4.BeautifulSoup((BUILD / name).read_text(encoding="utf-8"), "html.parser")
+
+
+def top_level_pages():
+    """The documents of the home page's toctree, in order."""
+    toctree = (ROOT / "docs" / "index.rst").read_text().split(".. toctree::", 1)[1]
+    return re.findall(r"^   ([\w/]+)$", toctree, re.M)
+
+
+def test_the_header_links_every_top_level_page_with_none_under_more(page):
+    header = page("index.html").select_one("header.bd-header")
+    links = header.select("ul.navbar-nav > li.nav-item > a.nav-link")
+    assert [link["href"].removesuffix(".html") for link in links] == top_level_pages()
+    assert not header.select("ul.navbar-nav li.dropdown")  # the "More" menu
+
+
+@pytest.mark.parametrize("name", ["getting_started.html", "notes_to_code.html", "performance.html", "search.html"])
+def test_a_page_without_sub_pages_has_no_left_sidebar_on_a_wide_screen(page, name):
+    sidebar = page(name).select_one("#pst-primary-sidebar")
+    assert "hide-on-wide" in sidebar["class"]
+    assert not sidebar.select("nav.bd-docs-nav")
+
+
+@pytest.mark.parametrize("name", ["api.html", "auto_examples/index.html", "auto_examples/plot_red_blue_dots.html"])
+def test_the_api_reference_and_the_gallery_keep_their_section_navigation(page, name):
+    sidebar = page(name).select_one("#pst-primary-sidebar")
+    assert "hide-on-wide" not in sidebar["class"]
+    assert len(sidebar.select("nav.bd-docs-nav a")) >= 5
+
+
+def test_math_is_typeset_by_the_mathjax_of_the_build(page):
+    scripts = [
+        script["src"] for script in page("notes_to_code.html").select("script[src]") if "mathjax" in script["src"]
+    ]
+    assert scripts == ["_static/mathjax/tex-chtml.js"]
+    assert (BUILD / scripts[0]).is_file()
+
+
+def test_test_names_wrap_between_words_and_copy_whole(page):
+    names = page("notes_to_code.html").select("code.sknotes-test")
+    assert len(names) > 20
+    first = names[0]
+    assert first.get_text() == "tests/nn/test_losses.py::test_weighted_loss_matches_explicit_formula"
+    assert len(first.select("wbr")) == first.get_text().count("_") + first.get_text().count("/") + 1
