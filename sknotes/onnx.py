@@ -230,7 +230,7 @@ _CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False]
 _KINDS = {
     "regressor": (_regressor_shapes, convert_regressor, None),
     "classifier": (_classifier_shapes, convert_classifier, _CLASSIFIER_OPTIONS),
-    "linear_scores": (_linear_scores_shapes, convert_linear_scores, None),
+    "linear_scores": (_linear_scores_shapes, convert_linear_scores, {"nocl": [True, False]}),
 }
 
 #: The kind of every sknotes estimator.
@@ -287,7 +287,8 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
     X_sample : array-like of shape (n_samples, n_features)
         Rows like the ones to predict; only their number of columns and
         dtype are used. float32 and float64 are kept, anything else becomes
-        float64 (as the estimators do).
+        float64 (as the estimators do). ONNX's ZipMap takes float32 only, so
+        a classifier with float64 input needs ``options={"zipmap": False}``.
 
     options : dict, default=None
         skl2onnx's conversion options, e.g. ``{"zipmap": False}`` for the
@@ -331,4 +332,9 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
     X_sample = np.asarray(X_sample)
     if X_sample.dtype not in (np.float32, np.float64):
         X_sample = X_sample.astype(np.float64)
+    if X_sample.dtype == np.float64 and hasattr(model, "predict_proba") and options is None:
+        raise ValueError(
+            "ONNX's ZipMap, which gives a classifier's probabilities as dicts by default, takes float32 only: "
+            'with float64 input pass options={"zipmap": False}, or pass a float32 X_sample.'
+        )
     return skl2onnx.to_onnx(model, X_sample[:1], options=options, target_opset=target_opset)
