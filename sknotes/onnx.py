@@ -11,17 +11,18 @@ hidden activation between layers, computed in the input's float type.
 
 Outputs follow scikit-learn's converted models:
 
-* regressors: ``variable``, shape (n_samples, n_outputs) (also for one target);
-* classifiers: ``label`` and ``probabilities`` (as ``output_label`` and a
-  list of ``{class: probability}`` dicts, ``output_probability``, unless the
-  option ``zipmap=False``). A multilabel model's ``label`` is the 0/1
-  indicator matrix and its probabilities are the per-label sigmoids;
-* linear classifiers without probabilities (the ``"linear_scores"`` kind, the
-  format of skl2onnx's :class:`~sklearn.svm.LinearSVC`): ``label`` and the
-  decision scores, shape (n_samples, 1) for two classes.
+* regressors: ``variable``, shape (n_samples, n_outputs), also for one target;
+* classifiers: ``output_label`` and ``output_probability``, a list of
+  ``{class: probability}`` dicts, or with the option ``zipmap=False``
+  ``label`` and ``probabilities`` (n_samples, n_classes). A multilabel
+  model's label is the 0/1 indicator matrix and its probabilities are the
+  per-label sigmoids;
+* linear classifiers without probabilities: ``label`` and the decision
+  scores, one column for two classes, as skl2onnx's
+  :class:`~sklearn.svm.LinearSVC`.
 
-Each estimator class maps to one of these kinds in ``_ESTIMATOR_KINDS``;
-supporting a new estimator is one entry there.
+:doc:`/deploying` shows the whole path, from export to predictions in
+onnxruntime, and what is not exported.
 """
 
 import numpy as np
@@ -233,7 +234,7 @@ _KINDS = {
     "linear_scores": (_linear_scores_shapes, convert_linear_scores, {"nocl": [True, False]}),
 }
 
-#: The kind of every sknotes estimator.
+#: The kind (a key of ``_KINDS``) of every sknotes estimator: supporting a new estimator is one entry.
 _ESTIMATOR_KINDS = {
     LinearRegressorGD: "regressor",
     MLPRegressorFromScratch: "regressor",

@@ -1,8 +1,10 @@
 """Export to ONNX (issue 14): onnxruntime's outputs equal predict and predict_proba, alone and in a pipeline."""
 
+import doctest
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ sknotes_onnx = pytest.importorskip("sknotes.onnx")
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "identity"]
 CLASSIFIER_TARGETS = {
     SoftmaxClassifier: ["binary", "multiclass"],
@@ -223,3 +226,15 @@ def test_importing_sknotes_does_not_import_skl2onnx():
     code = "import sys, sknotes; print('skl2onnx' in sys.modules, 'onnx' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "False"]
+
+
+def test_deploying_page_examples_run():
+    result = doctest.testfile(
+        str(DOCS / "deploying.rst"),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+        report=True,
+    )
+    assert result.attempted >= 5
+    assert result.failed == 0
