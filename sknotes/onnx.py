@@ -75,7 +75,16 @@ def _layers(model):
 
 def _n_outputs(model):
     """Number of network outputs (scores) of the fitted model."""
-    return _layers(model)[0][-1][0].shape[1]
+    layers, _ = _layers(model)
+    last_weights, _ = layers[-1]
+    return last_weights.shape[1]
+
+
+def _activation_op(name):
+    """The ONNX operator of the activation ``name``."""
+    if name not in _ACTIVATION_OPS:
+        raise ValueError(f"sknotes.onnx cannot export the activation {name!r}; it knows {sorted(_ACTIVATION_OPS)}.")
+    return _ACTIVATION_OPS[name]
 
 
 def _is_multilabel(model):
@@ -163,7 +172,7 @@ def _network_scores(scope, operator, container, output=None):
     layers, activation = _layers(operator.raw_operator)
     for k, (W, b) in enumerate(layers):
         if k:
-            A = _node(scope, container, _ACTIVATION_OPS[activation], [A])
+            A = _node(scope, container, _activation_op(activation), [A])
         weights, biases = (_float_constant(scope, operator, container, value) for value in (W, b))
         A = _node(scope, container, "Gemm", [A, weights, biases], output if k == len(layers) - 1 else None)
     return A
@@ -187,12 +196,12 @@ def _labels(scope, operator, container, class_scores):
     _node(scope, container, "Gather", [labels, index], operator.outputs[0].full_name, axis=0)
 
 
-def convert_regressor(scope, operator, container):
+def _convert_regressor(scope, operator, container):
     """skl2onnx converter of a regressor: the network's outputs, shape (n_samples, n_outputs)."""
     _network_scores(scope, operator, container, output=operator.outputs[0].full_name)
 
 
-def convert_classifier(scope, operator, container):
+def _convert_classifier(scope, operator, container):
     """skl2onnx converter of a classifier with probabilities (``out_activation_`` 'softmax' or 'sigmoid').
 
     ``label`` is the class of the highest score, or the 0/1 indicator of a positive score per label
@@ -206,10 +215,11 @@ def convert_classifier(scope, operator, container):
         _node(scope, container, "Cast", [positive], operator.outputs[0].full_name, to=onnx_proto.TensorProto.INT64)
     else:
         _labels(scope, operator, container, class_scores)
-    _node(scope, container, _ACTIVATION_OPS[model.out_activation_], [class_scores], operator.outputs[1].full_name)
+    probabilities = operator.outputs[1].full_name
+    _node(scope, container, _activation_op(model.out_activation_), [class_scores], probabilities)
 
 
-def convert_linear_scores(scope, operator, container):
+def _convert_linear_scores(scope, operator, container):
     """skl2onnx converter of a linear classifier without probabilities, in skl2onnx's LinearSVC format.
 
     ``label`` is the class of the highest score (for two classes, ``classes_[1]`` where the single score
@@ -229,9 +239,9 @@ _CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False]
 #: parses the model as a classifier (ZipMap on the probabilities unless ``zipmap=False``). The
 #: "linear_scores" kind, like skl2onnx's LinearSVC, has no probabilities and so no ZipMap.
 _KINDS = {
-    "regressor": (_regressor_shapes, convert_regressor, None),
-    "classifier": (_classifier_shapes, convert_classifier, _CLASSIFIER_OPTIONS),
-    "linear_scores": (_linear_scores_shapes, convert_linear_scores, {"nocl": [True, False]}),
+    "regressor": (_regressor_shapes, _convert_regressor, None),
+    "classifier": (_classifier_shapes, _convert_classifier, _CLASSIFIER_OPTIONS),
+    "linear_scores": (_linear_scores_shapes, _convert_linear_scores, {"nocl": [True, False]}),
 }
 
 #: The kind (a key of ``_KINDS``) of every sknotes estimator: supporting a new estimator is one entry.
