@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.py"))
-
 #: The modules an example may import from an optional extra (pyproject.toml), and that extra. An example that
 #: fails to import one of them is skipped; any other missing module fails the test.
 OPTIONAL_MODULES = {"matplotlib": "plot", "dask": "dask", "distributed": "dask", "dask_ml": "dask"}

@@ -1,0 +1,351 @@
+"""Export to ONNX through skl2onnx (the optional extra ``onnx``).
+
+Importing this module registers a converter for every sknotes estimator with
+`skl2onnx <https://onnx.ai/sklearn-onnx/>`_, so that :func:`to_onnx` (and
+``skl2onnx.to_onnx`` itself) converts an estimator alone or inside a
+scikit-learn :class:`~sklearn.pipeline.Pipeline`. The graphs are built from
+the public fitted attributes only (``coef_``/``intercept_`` or
+``coefs_``/``intercepts_``, ``activation``, ``out_activation_``,
+``classes_``): the network's forward pass is one ``Gemm`` per layer with the
+hidden activation between layers, computed in the input's float type.
+
+Outputs follow scikit-learn's converted models:
+
+* regressors: ``variable``, shape (n_samples, n_outputs), also for one target;
+* classifiers: ``output_label`` and ``output_probability``, a list of
+  ``{class: probability}`` dicts, or with the option ``zipmap=False``
+  ``label`` and ``probabilities`` (n_samples, n_classes). A multilabel
+  model's label is the 0/1 indicator matrix and its probabilities are the
+  per-label sigmoids;
+* linear classifiers without probabilities: ``label`` and the decision
+  scores, one column for two classes, as skl2onnx's
+  :class:`~sklearn.svm.LinearSVC`.
+
+:doc:`/deploying` shows the whole path, from export to predictions in
+onnxruntime, and what is not exported.
+"""
+
+import numpy as np
+
+try:
+    import onnx  # noqa: F401  (skl2onnx needs it; named here so that its absence gives the message below)
+    import skl2onnx
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, Int64TensorType, StringTensorType
+    from skl2onnx.common.utils import check_input_and_output_numbers
+    from skl2onnx.common.utils_classifier import get_label_classes
+    from skl2onnx.proto import onnx_proto
+except ImportError as exc:
+    raise ImportError(
+        f"sknotes.onnx needs the optional extra 'onnx' ({exc.name} is missing): "
+        'install it with pip install "sknotes[onnx]".'
+    ) from exc
+
+from ._linear import LinearRegressorGD, SoftmaxClassifier
+from ._mlp import MLPFromScratch, MLPRegressorFromScratch
+
+__all__ = ["to_onnx"]
+
+#: ONNX operator of each activation name (hidden ``activation`` and ``out_activation_``).
+_ACTIVATION_OPS = {
+    "identity": "Identity",
+    "relu": "Relu",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "logistic": "Sigmoid",  # scikit-learn's name for the sigmoid
+    "softmax": "Softmax",  # over the last axis, the classes, at every opset
+}
+
+#: ONNX element type and NumPy dtype of the computation for each float tensor type.
+_FLOAT_TYPES = {
+    FloatTensorType: (onnx_proto.TensorProto.FLOAT, np.float32),
+    DoubleTensorType: (onnx_proto.TensorProto.DOUBLE, np.float64),
+}
+
+
+# ---- reading the fitted model (public attributes only) ----------------------------------------
+
+
+def _layers(model):
+    """The fitted network as ``[(W, b), ...]``, ``W`` of shape (n_in, n_out), and the hidden activation."""
+    if hasattr(model, "coefs_"):
+        return list(zip(model.coefs_, model.intercepts_)), model.activation
+    return [(np.atleast_2d(model.coef_).T, np.atleast_1d(model.intercept_))], "identity"
+
+
+def _n_outputs(model):
+    """Number of network outputs (scores) of the fitted model."""
+    layers, _ = _layers(model)
+    last_weights, _ = layers[-1]
+    return last_weights.shape[1]
+
+
+def _activation_op(name):
+    """The ONNX operator of the activation ``name``."""
+    if name not in _ACTIVATION_OPS:
+        raise ValueError(f"sknotes.onnx cannot export the activation {name!r}; it knows {sorted(_ACTIVATION_OPS)}.")
+    return _ACTIVATION_OPS[name]
+
+
+def _is_multilabel(model):
+    """A sigmoid output with one unit per label (the 2-class sigmoid has a single unit)."""
+    return getattr(model, "out_activation_", None) == "sigmoid" and _n_outputs(model) > 1
+
+
+def _onnx_classes(scope, model):
+    """``classes_`` (indices with the option ``nocl``) as ONNX labels: int64 for numbers (as skl2onnx), else str."""
+    classes = np.asarray(get_label_classes(scope, model))
+    if classes.dtype.kind not in "biuf":
+        return classes.astype(str)
+    labels = classes.astype(np.int64)
+    if not np.array_equal(labels, classes):
+        raise ValueError(f"ONNX class labels must be integers or strings; got {classes.tolist()}.")
+    return labels
+
+
+def _float_type(operator):
+    """The tensor type of the scores: double for double input, float otherwise (as skl2onnx's converters)."""
+    return DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else FloatTensorType
+
+
+# ---- shape calculators ------------------------------------------------------------------------
+
+
+def _regressor_shapes(operator):
+    """Output ``variable``: (n_samples, n_outputs), in the input's float type."""
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].set_type(_float_type(operator)([n_rows, _n_outputs(operator.raw_operator)]))
+
+
+def _label_and_score_shapes(operator, n_columns):
+    """Outputs ``label``, (n_samples,) or (n_samples, n_labels) when multilabel, and (n_samples, n_columns) floats."""
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+    model = operator.raw_operator
+    n_rows = operator.inputs[0].get_first_dimension()
+    classes = _onnx_classes(operator.scope_inst, model)
+    label_type = Int64TensorType if classes.dtype == np.int64 else StringTensorType
+    operator.outputs[0].set_type(label_type([n_rows, classes.shape[0]] if _is_multilabel(model) else [n_rows]))
+    operator.outputs[1].set_type(_float_type(operator)([n_rows, n_columns]))
+
+
+def _classifier_shapes(operator):
+    """Outputs ``label`` and ``probabilities``, one column per class (or label)."""
+    _label_and_score_shapes(operator, len(operator.raw_operator.classes_))
+
+
+def _linear_scores_shapes(operator):
+    """Outputs ``label`` and the decision scores: one column per class, a single one for two classes."""
+    _label_and_score_shapes(operator, _n_outputs(operator.raw_operator))
+
+
+# ---- converters -------------------------------------------------------------------------------
+
+
+def _node(scope, container, op_type, inputs, output=None, **attributes):
+    """Add one ONNX node; return the name of its output (a new unique name unless ``output`` is given)."""
+    output = output or scope.get_unique_variable_name(op_type.lower())
+    container.add_node(op_type, inputs, output, name=scope.get_unique_operator_name(op_type), **attributes)
+    return output
+
+
+def _constant(scope, container, value, proto_type):
+    """Add an initializer holding the ndarray ``value`` as ``proto_type``; return its name."""
+    name = scope.get_unique_variable_name("constant")
+    content = [s.encode("utf-8") for s in value.ravel()] if proto_type == onnx_proto.TensorProto.STRING else value
+    container.add_initializer(name, proto_type, list(value.shape), content)
+    return name
+
+
+def _float_constant(scope, operator, container, value):
+    """Add an initializer holding ``value`` in the float type of the computation; return its name."""
+    proto_type, dtype = _FLOAT_TYPES[_float_type(operator)]
+    return _constant(scope, container, np.asarray(value, dtype=dtype), proto_type)
+
+
+def _network_scores(scope, operator, container, output=None):
+    """The network's raw outputs ``Z`` (n_samples, n_outputs): a Gemm per layer, the hidden activation between."""
+    float_type = _float_type(operator)
+    A = operator.inputs[0].full_name
+    if not isinstance(operator.inputs[0].type, float_type):
+        A = _node(scope, container, "Cast", [A], to=_FLOAT_TYPES[float_type][0])
+    layers, activation = _layers(operator.raw_operator)
+    for k, (W, b) in enumerate(layers):
+        if k:
+            A = _node(scope, container, _activation_op(activation), [A])
+        weights, biases = (_float_constant(scope, operator, container, value) for value in (W, b))
+        A = _node(scope, container, "Gemm", [A, weights, biases], output if k == len(layers) - 1 else None)
+    return A
+
+
+def _scores_and_class_scores(scope, operator, container):
+    """Raw scores ``Z`` and one score column per class: a single 2-class score ``z`` becomes ``[-z, z]``,
+    whose argmax is ``z > 0`` and whose sigmoids are ``[1 - sigmoid(z), sigmoid(z)]``."""
+    Z = _network_scores(scope, operator, container)
+    if _n_outputs(operator.raw_operator) > 1:
+        return Z, Z
+    return Z, _node(scope, container, "Concat", [_node(scope, container, "Neg", [Z]), Z], axis=1)
+
+
+def _labels(scope, operator, container, class_scores):
+    """The ``label`` output: ``classes[argmax(class_scores)]`` (the first of equal maxima, as NumPy's argmax)."""
+    classes = _onnx_classes(scope, operator.raw_operator)
+    proto_type = onnx_proto.TensorProto.INT64 if classes.dtype == np.int64 else onnx_proto.TensorProto.STRING
+    index = _node(scope, container, "ArgMax", [class_scores], axis=1, keepdims=0)
+    labels = _constant(scope, container, classes, proto_type)
+    _node(scope, container, "Gather", [labels, index], operator.outputs[0].full_name, axis=0)
+
+
+def _convert_regressor(scope, operator, container):
+    """skl2onnx converter of a regressor: the network's outputs, shape (n_samples, n_outputs)."""
+    _network_scores(scope, operator, container, output=operator.outputs[0].full_name)
+
+
+def _convert_classifier(scope, operator, container):
+    """skl2onnx converter of a classifier with probabilities (``out_activation_`` 'softmax' or 'sigmoid').
+
+    ``label`` is the class of the highest score, or the 0/1 indicator of a positive score per label
+    (multilabel); ``probabilities`` the softmax of the scores or the sigmoid of each score: the
+    estimator's ``predict`` and ``predict_proba``.
+    """
+    model = operator.raw_operator
+    Z, class_scores = _scores_and_class_scores(scope, operator, container)
+    if _is_multilabel(model):
+        positive = _node(scope, container, "Greater", [Z, _float_constant(scope, operator, container, 0)])
+        _node(scope, container, "Cast", [positive], operator.outputs[0].full_name, to=onnx_proto.TensorProto.INT64)
+    else:
+        _labels(scope, operator, container, class_scores)
+    probabilities = operator.outputs[1].full_name
+    _node(scope, container, _activation_op(model.out_activation_), [class_scores], probabilities)
+
+
+def _convert_linear_scores(scope, operator, container):
+    """skl2onnx converter of a linear classifier without probabilities, in skl2onnx's LinearSVC format.
+
+    ``label`` is the class of the highest score (for two classes, ``classes_[1]`` where the single score
+    is positive), the second output the decision scores (a single column for two classes).
+    """
+    Z, class_scores = _scores_and_class_scores(scope, operator, container)
+    _labels(scope, operator, container, class_scores)
+    _node(scope, container, "Identity", [Z], operator.outputs[1].full_name)
+
+
+# ---- registration -----------------------------------------------------------------------------
+
+_CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False], "output_class_labels": [False, True]}
+
+#: What each kind of estimator registers: (shape calculator, converter, options). The options of the
+#: "classifier" kind are those of skl2onnx's own MLPClassifier; with 'zipmap' among them skl2onnx
+#: parses the model as a classifier (ZipMap on the probabilities unless ``zipmap=False``). The
+#: "linear_scores" kind, like skl2onnx's LinearSVC, has no probabilities and so no ZipMap.
+_KINDS = {
+    "regressor": (_regressor_shapes, _convert_regressor, None),
+    "classifier": (_classifier_shapes, _convert_classifier, _CLASSIFIER_OPTIONS),
+    "linear_scores": (_linear_scores_shapes, _convert_linear_scores, {"nocl": [True, False]}),
+}
+
+#: The kind (a key of ``_KINDS``) of every sknotes estimator: supporting a new estimator is one entry.
+_ESTIMATOR_KINDS = {
+    LinearRegressorGD: "regressor",
+    MLPRegressorFromScratch: "regressor",
+    SoftmaxClassifier: "classifier",
+    MLPFromScratch: "classifier",
+}
+
+
+def _register(estimator_class, kind):
+    """Register ``estimator_class`` with skl2onnx as an estimator of ``kind`` (a key of ``_KINDS``)."""
+    shape_calculator, converter, options = _KINDS[kind]
+    alias = f"Sknotes{estimator_class.__name__}"
+    update_registered_converter(estimator_class, alias, shape_calculator, converter, options=options)
+
+
+for _estimator_class, _kind in _ESTIMATOR_KINDS.items():
+    _register(_estimator_class, _kind)
+
+
+# ---- the entry point --------------------------------------------------------------------------
+
+
+def to_onnx(model, X_sample, *, options=None, target_opset=None):
+    """Convert a fitted sknotes estimator, or a pipeline containing one, to an ONNX model.
+
+    The model takes one input, ``X``, a float matrix of shape (n_samples,
+    n_features) of the dtype of ``X_sample`` (float32 or float64), and
+    gives the outputs of scikit-learn's converted models:
+
+    * a regressor gives ``variable``, shape (n_samples, n_outputs), also for
+      a 1-D target;
+    * a classifier gives ``output_label`` (``predict``) and
+      ``output_probability``, a list with one ``{class: probability}``
+      dict per row. With ``options={"zipmap": False}`` they are ``label``
+      and ``probabilities``, an array of shape (n_samples, n_classes)
+      (``predict_proba``). For multilabel y, ``label`` is the 0/1
+      indicator matrix.
+
+    Labels equal ``predict``; probabilities and predictions equal
+    ``predict_proba`` and ``predict`` to the rounding of the dtype. Only
+    the fitted parameters are exported: not the training state
+    (optimizer, ``loss_curve_``, ...), so the ONNX model cannot be trained
+    further.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        A fitted sknotes estimator, or a scikit-learn pipeline (or other
+        model skl2onnx converts) containing one.
+
+    X_sample : array-like of shape (n_samples, n_features)
+        Rows like the ones to predict; only their number of columns and
+        dtype are used. float32 and float64 are kept, anything else becomes
+        float64 (as the estimators do). ONNX's ZipMap takes float32 only, so
+        a classifier with float64 input needs ``options={"zipmap": False}``.
+
+    options : dict, default=None
+        skl2onnx's conversion options, e.g. ``{"zipmap": False}`` for the
+        probabilities as an array (see ``skl2onnx.to_onnx``).
+
+    target_opset : int or dict, default=None
+        ONNX opset to target; by default the newest one skl2onnx supports.
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        The model; ``onnx_model.SerializeToString()`` gives the bytes to
+        save or to give to ``onnxruntime.InferenceSession``.
+
+    See Also
+    --------
+    skl2onnx.to_onnx : The converter called here; after ``import sknotes.onnx`` it converts sknotes estimators too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sknotes import MLPFromScratch
+    >>> from sknotes.onnx import to_onnx
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = X.astype(np.float32)
+    >>> model = make_pipeline(MinMaxScaler(), MLPFromScratch((16,), learning_rate=0.03, random_state=0)).fit(X, y)
+    >>> onnx_model = to_onnx(model, X[:1], options={"zipmap": False})
+    >>> session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    >>> [output.name for output in session.get_outputs()]
+    ['label', 'probabilities']
+    >>> labels, probabilities = session.run(None, {"X": X})
+    >>> bool((labels == model.predict(X)).all())
+    True
+    >>> bool(np.allclose(probabilities, model.predict_proba(X), atol=1e-5))
+    True
+    """
+    X_sample = np.asarray(X_sample)
+    if X_sample.dtype not in (np.float32, np.float64):
+        X_sample = X_sample.astype(np.float64)
+    if X_sample.dtype == np.float64 and hasattr(model, "predict_proba") and options is None:
+        raise ValueError(
+            "ONNX's ZipMap, which gives a classifier's probabilities as dicts by default, takes float32 only: "
+            'with float64 input pass options={"zipmap": False}, or pass a float32 X_sample.'
+        )
+    return skl2onnx.to_onnx(model, X_sample[:1], options=options, target_opset=target_opset)

@@ -1,0 +1,242 @@
+"""Export to ONNX (issue 14): onnxruntime's outputs equal predict and predict_proba, alone and in a pipeline."""
+
+import doctest
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import is_classifier
+from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.svm import LinearSVC
+
+from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+
+ort = pytest.importorskip("onnxruntime")
+skl2onnx = pytest.importorskip("skl2onnx")
+sknotes_onnx = pytest.importorskip("sknotes.onnx")
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+ACTIVATIONS = ["relu", "tanh", "sigmoid", "identity"]
+CLASSIFIER_TARGETS = {
+    SoftmaxClassifier: ["binary", "multiclass"],
+    MLPFromScratch: ["binary", "multiclass", "multilabel"],
+}
+REGRESSOR_TARGETS = ["single", "multi-output"]
+
+
+def data(target, dtype=np.float32):
+    """Tiny data: 40 rows, 5 features, targets of the given kind."""
+    if target == "multilabel":
+        X, y = make_multilabel_classification(n_samples=40, n_features=5, n_classes=3, random_state=0)
+    elif target in REGRESSOR_TARGETS:
+        X, y = make_regression(n_samples=40, n_features=5, n_targets=1 + (target == "multi-output"), random_state=0)
+        y = y / y.std()
+    else:
+        n_classes = 2 if target == "binary" else 3
+        X, y = make_classification(40, 5, n_informative=3, n_classes=n_classes, random_state=0)
+    return X.astype(dtype), y
+
+
+def make(estimator_class, activation="relu"):
+    """An estimator with fast settings (5 epochs; two hidden layers for the MLPs)."""
+    params = {"max_iter": 5, "random_state": 0}
+    if estimator_class in (MLPFromScratch, MLPRegressorFromScratch):
+        params.update(hidden_layer_sizes=(5, 3), activation=activation, learning_rate=0.05)
+    return estimator_class(**params)
+
+
+def run(onnx_model, X):
+    """onnxruntime's outputs on ``X``, by output name."""
+    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return dict(zip([output.name for output in session.get_outputs()], session.run(None, {"X": X})))
+
+
+def export_and_run(model, X, **options):
+    """Convert ``model`` with sknotes.onnx.to_onnx (no ZipMap on probabilities) and run it on ``X``."""
+    if hasattr(model, "predict_proba"):
+        options.setdefault("zipmap", False)
+    return run(sknotes_onnx.to_onnx(model, X[:1], options=options or None), X)
+
+
+def assert_same_predictions(model, X, outputs, tol=1e-5):
+    """Labels equal ``predict``; probabilities and regression outputs within ``tol``."""
+    if is_classifier(model):
+        assert_array_equal(outputs["label"], model.predict(X))
+        assert_allclose(outputs["probabilities"], model.predict_proba(X), rtol=0, atol=tol)
+    else:
+        assert_allclose(outputs["variable"], model.predict(X).reshape(X.shape[0], -1), rtol=tol, atol=tol)
+
+
+CASES = [
+    *[(LinearRegressorGD, None, target) for target in REGRESSOR_TARGETS],
+    *[(SoftmaxClassifier, None, target) for target in CLASSIFIER_TARGETS[SoftmaxClassifier]],
+    *[(MLPFromScratch, act, target) for act in ACTIVATIONS for target in CLASSIFIER_TARGETS[MLPFromScratch]],
+    *[(MLPRegressorFromScratch, act, target) for act in ACTIVATIONS for target in REGRESSOR_TARGETS],
+]
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["bare", "pipeline"])
+@pytest.mark.parametrize(
+    "estimator_class, activation, target", CASES, ids=[f"{c.__name__}-{a or 'linear'}-{t}" for c, a, t in CASES]
+)
+def test_onnxruntime_equals_predict(estimator_class, activation, target, in_pipeline):
+    X, y = data(target)
+    model = make(estimator_class, activation)
+    model = (make_pipeline(MinMaxScaler(), model) if in_pipeline else model).fit(X, y)
+    outputs = export_and_run(model, X)
+    assert_same_predictions(model, X, outputs)
+    if target in ("multilabel", "multi-output"):
+        assert next(iter(outputs.values())).shape == (X.shape[0], y.shape[1])
+
+
+def test_hidden_activation_logistic_is_the_sigmoid():
+    X, y = data("multiclass")
+    model = make(MLPFromScratch, "sigmoid").fit(X, y)
+    expected = model.predict_proba(X)
+    model.activation = "logistic"  # scikit-learn's name for it, which sknotes may accept too
+    assert_allclose(export_and_run(model, X)["probabilities"], expected, rtol=0, atol=1e-5)
+
+
+def test_unknown_activation_is_refused_by_name():
+    X, y = data("binary")
+    model = make(MLPFromScratch).fit(X, y)
+    model.activation = "gelu"
+    with pytest.raises(ValueError, match="cannot export the activation 'gelu'"):
+        sknotes_onnx.to_onnx(model, X[:1])
+
+
+@pytest.mark.parametrize("estimator_class", [SoftmaxClassifier, MLPFromScratch])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_string_labels(estimator_class, target):
+    X, y = data(target)
+    y = np.array(["cat", "dog", "emu"])[y]
+    model = make_pipeline(MinMaxScaler(), make(estimator_class)).fit(X, y)
+    outputs = export_and_run(model, X)
+    assert outputs["label"].dtype == object
+    assert_same_predictions(model, X, outputs)
+
+
+@pytest.mark.parametrize("labels", [[3, 7, 9], ["cat", "dog", "emu"]], ids=["int", "str"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_zipmap_gives_one_dict_per_row_or_one_output_per_class(target, labels):
+    X, y = data(target)
+    y = np.asarray(labels)[y]
+    model = make(MLPFromScratch).fit(X, y)
+    proba = model.predict_proba(X)
+
+    outputs = export_and_run(model, X, zipmap=True)
+    assert set(outputs) == {"output_label", "output_probability"}
+    assert_array_equal(outputs["output_label"], model.predict(X))
+    assert [list(row) for row in outputs["output_probability"]] == [list(model.classes_)] * X.shape[0]
+    assert_allclose([list(row.values()) for row in outputs["output_probability"]], proba, rtol=0, atol=1e-5)
+
+    outputs = export_and_run(model, X, zipmap="columns")
+    assert_allclose(np.column_stack(list(outputs.values())[1:]), proba, rtol=0, atol=1e-5)
+
+
+def test_options_nocl_and_output_class_labels():
+    X, y = data("multiclass")
+    y = np.array(["cat", "dog", "emu"])[y]
+    model = make(SoftmaxClassifier).fit(X, y)
+    outputs = export_and_run(model, X, nocl=True)
+    assert_array_equal(outputs["label"], np.searchsorted(model.classes_, model.predict(X)))
+    outputs = export_and_run(model, X, output_class_labels=True)
+    assert_array_equal(outputs["class_labels"], model.classes_)
+    assert_same_predictions(model, X, outputs)
+
+
+@pytest.mark.parametrize(
+    "estimator_class, target",
+    [(LinearRegressorGD, "multi-output"), (SoftmaxClassifier, "multiclass"), (MLPFromScratch, "binary")]
+    + [(MLPFromScratch, "multilabel"), (MLPRegressorFromScratch, "single")],
+)
+def test_float64_input_computes_in_float64(estimator_class, target):
+    X, y = data(target, dtype=np.float64)
+    model = make_pipeline(MinMaxScaler(), make(estimator_class)).fit(X, y)
+    outputs = export_and_run(model, X)
+    assert_same_predictions(model, X, outputs, tol=1e-12)
+    assert all(value.dtype in (np.float64, np.int64) for value in outputs.values())
+
+
+def test_float64_classifier_needs_zipmap_off():
+    X, y = data("binary", dtype=np.float64)
+    model = make(SoftmaxClassifier).fit(X, y)
+    with pytest.raises(ValueError, match="ZipMap.*float32 only"):
+        sknotes_onnx.to_onnx(model, X[:1])
+    onnx_model = sknotes_onnx.to_onnx(model, X[:1].tolist(), options={"zipmap": False})  # a list becomes float64
+    assert run(onnx_model, X)["probabilities"].dtype == np.float64
+
+
+def test_skl2onnx_to_onnx_converts_sknotes_models_after_import():
+    X, y = data("multiclass")
+    for model in (make(SoftmaxClassifier), make_pipeline(MinMaxScaler(), make(MLPFromScratch))):
+        model.fit(X, y)
+        outputs = run(skl2onnx.to_onnx(model, X[:1], options={"zipmap": False}), X)
+        assert_same_predictions(model, X, outputs)
+    X, y = data("single")
+    model = make_pipeline(MinMaxScaler(), make(MLPRegressorFromScratch)).fit(X, y)
+    assert_same_predictions(model, X, run(skl2onnx.to_onnx(model, X[:1]), X))
+
+
+# ---- the "linear_scores" kind (for LinearSVMGD), checked on scikit-learn's LinearSVC ----------
+
+
+class _LinearSVCAsLinearScores(LinearSVC):
+    """LinearSVC converted through sknotes' "linear_scores" kind (a subclass, so LinearSVC keeps its converter)."""
+
+
+@pytest.fixture(scope="module")
+def linear_scores_kind():
+    sknotes_onnx._register(_LinearSVCAsLinearScores, "linear_scores")
+
+
+@pytest.mark.parametrize("labels", [[3, 7, 9], ["cat", "dog", "emu"]], ids=["int", "str"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_linear_scores_kind_equals_skl2onnx_linear_svc(linear_scores_kind, target, labels):
+    X, y = data(target)
+    model = _LinearSVCAsLinearScores().fit(X, np.asarray(labels)[y])
+    ours = export_and_run(model, X)
+    assert_array_equal(ours["label"], model.predict(X))
+    assert_allclose(ours["probabilities"], model.decision_function(X).reshape(X.shape[0], -1), rtol=0, atol=1e-5)
+
+    reference_model = LinearSVC()
+    reference_model.__dict__.update(model.__dict__)
+    reference = run(skl2onnx.to_onnx(reference_model, X[:1]), X)
+    assert list(ours) == list(reference)  # same outputs: label, then the decision scores
+    for name, value in ours.items():
+        assert (value.shape, value.dtype) == (reference[name].shape, reference[name].dtype)
+    assert_array_equal(ours["label"], reference["label"])
+    assert_allclose(ours["probabilities"], reference["probabilities"], rtol=0, atol=1e-5)
+
+
+# ---- without the extra ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", ["skl2onnx", "onnx"])
+def test_import_without_the_extra_names_it(monkeypatch, missing):
+    monkeypatch.setitem(sys.modules, missing, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "sknotes.onnx")
+    with pytest.raises(
+        ImportError, match=r"extra \'onnx\' \(" + missing + r' is missing\).*pip install "sknotes\[onnx\]"'
+    ):
+        importlib.import_module("sknotes.onnx")
+
+
+def test_importing_sknotes_does_not_import_skl2onnx():
+    code = "import sys, sknotes; print('skl2onnx' in sys.modules, 'onnx' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["False", "False"]
+
+
+def test_deploying_page_examples_run():
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    failed, attempted = doctest.testfile(str(DOCS / "deploying.rst"), module_relative=False, optionflags=flags)
+    assert attempted >= 5 and failed == 0
