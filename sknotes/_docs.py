@@ -1,7 +1,9 @@
 """Docstring pieces shared by the estimators, filled in by :func:`fill_doc`."""
 
-PARAMETERS = """    learning_rate : float, default={learning_rate}
-        Step size ``eta`` of the 'sgd' and 'adam' solvers (ignored by 'lbfgs').
+PARAMETERS = """    learning_rate : float or 'auto', default='auto'
+        Step size ``eta`` of the 'sgd' and 'adam' solvers; a number keeps
+        it fixed (a grid search over it changes the fit). {auto}
+        'lbfgs' chooses its own steps: a number given to it warns.
 
     weight_decay : float, default={weight_decay}
         L2 coefficient ``lambda`` (see Notes). The intercept is not decayed.
@@ -15,7 +17,7 @@ PARAMETERS = """    learning_rate : float, default={learning_rate}
 
     batch_size : int or None, default={batch_size}
         Rows per mini-batch; clipped to the number of samples. ``None`` is
-        full-batch gradient descent.
+        full-batch gradient descent: every step sees all the rows.
 
     max_iter : int, default={max_iter}
         Maximum number of epochs (passes over the data) per call to ``fit``;
@@ -24,9 +26,12 @@ PARAMETERS = """    learning_rate : float, default={learning_rate}
     tol : float, default={tol}
         Training stops when the objective (or, with early stopping, the
         validation score) has not improved by at least ``tol`` for more than
-        ``n_iter_no_change`` epochs. For 'lbfgs', the bound on the largest
-        component of the gradient (as in scikit-learn's LogisticRegression),
-        so ``tol=1e-10`` reaches the optimum to about 1e-8 relative.
+        ``n_iter_no_change`` epochs.{relative} With 'sgd' and a fixed step, a
+        stall in which the objective stays above its best on average
+        (mini-batch noise, or the kink of the absolute error) first divides
+        the step by 5, up to three times. For 'lbfgs', the bound on the largest component of the
+        gradient (as in scikit-learn's LogisticRegression), so
+        ``tol=1e-10`` reaches the optimum to about 1e-8 relative.
 
     n_iter_no_change : int, default={n_iter_no_change}
         Epochs without improvement tolerated before stopping.
@@ -65,6 +70,27 @@ PARAMETERS = """    learning_rate : float, default={learning_rate}
     verbose : bool, default=False
         Print the objective (and validation score) after every epoch."""
 
+#: How 'auto' sets the step of a linear model (no hidden layer).
+AUTO_LINEAR = """'auto' gives 'sgd' the step
+        ``1 / L`` of :func:`sknotes.nn.stepsize.lipschitz_bound`, from a bound
+        on the Lipschitz constant of the objective's gradient, computed from
+        the data in the standardised coordinates training uses (so raw and
+        scaled features alike): gradient descent cannot diverge with it. On
+        full batches the step then adapts: 1.1 times larger after every step
+        that lowers the objective, while a step that raises it is taken back
+        and the next one is half as large.
+        With 'adam', 'auto' is 0.001."""
+
+#: How 'auto' sets the step of an MLP.
+AUTO_MLP = """'auto' is 0.001, the step
+        Adam's authors recommend (scikit-learn's ``learning_rate_init``)."""
+
+#: For the regressors, tol is relative to the variance of y.
+RELATIVE_TOL = """ For the regressors, training minimises the
+        objective divided by its value for predicting the mean of ``y``
+        (times 2, which for the squared error is the variance of ``y``): the
+        same minimum, with ``tol`` and ``learning_rate`` free of the units of ``y``."""
+
 ATTRIBUTES = """    n_features_in_ : int
         Number of features seen during fit.
 
@@ -102,7 +128,17 @@ OBJECTIVE = """    Every solver minimises the same objective over the weights ``
     :math:`\\nabla_W J = X^\\top G + \\lambda W`, :math:`\\nabla_b J = \\sum_i G_i`,
     where row :math:`G_i = s_i\\, \\partial \\ell / \\partial f(x_i) / \\sum_j s_j`{gradient}.
     A gradient step is :math:`W \\leftarrow (1 - \\eta\\lambda) W - \\eta X^\\top G`:
-    weight decay shrinks the weights before each step."""
+    weight decay shrinks the weights before each step.
+
+    Training takes these steps in standardised coordinates
+    (:mod:`sknotes.nn.coordinates`): the first layer's weights are stored as
+    :math:`V = \\mathrm{{diag}}(s) W` for features of mean :math:`\\mu` and
+    spread :math:`s` (and, for regressors, the outputs as if ``y`` were
+    standardised). The model and the objective, the penalty on the true
+    :math:`W` included, stay exactly the same; only the steps see inputs
+    of unit scale, as after a ``StandardScaler``, without a copy of ``X``.
+    So raw and scaled features train equally well, and the fitted
+    ``coef_`` are those of the raw features."""
 
 
 def fill_doc(**values):
@@ -115,6 +151,7 @@ def fill_doc(**values):
     def decorate(cls):
         defaults = {"max_iter": 1000, "tol": 1e-4, "n_iter_no_change": 10, "class_weights": "", "gradient": ""}
         defaults["stratified"], defaults["score"] = "", "R^2"
+        defaults["relative"] = RELATIVE_TOL
         fields = {**defaults, **values}
         pieces = {
             "parameters": PARAMETERS.format(**fields),

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._base import NetworkClassifier, NetworkRegressor
-from ._docs import fill_doc
+from ._docs import AUTO_LINEAR, fill_doc
 from .nn import Network
 
 
@@ -24,7 +24,9 @@ class _LinearParams:
         return self.coef_.shape[0]
 
 
-@fill_doc(learning_rate=0.01, weight_decay=0.0, solver="lbfgs", batch_size=200, momentum=0.9, nesterov=True)
+@fill_doc(
+    auto=AUTO_LINEAR, weight_decay=0.0, solver="sgd", batch_size=None, n_iter_no_change=5, momentum=0.9, nesterov=True
+)
 class LinearRegressorGD(_LinearParams, NetworkRegressor):
     """Linear regression trained by gradient descent.
 
@@ -95,7 +97,7 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
         batch_size=None,
         max_iter=1000,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         momentum=0.9,
         nesterov=True,
         beta_1=0.9,
@@ -139,10 +141,12 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
 
 
 @fill_doc(
-    learning_rate=0.1,
+    auto=AUTO_LINEAR,
+    relative="",
     weight_decay=1e-4,
     solver="sgd",
-    batch_size=200,
+    batch_size=None,
+    n_iter_no_change=5,
     momentum=0.9,
     nesterov=True,
     stratified=" (stratified by class)",
@@ -219,7 +223,7 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
         batch_size=None,
         max_iter=1000,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         momentum=0.9,
         nesterov=True,
         beta_1=0.9,

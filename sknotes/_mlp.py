@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import NetworkClassifier, NetworkRegressor
-from ._docs import fill_doc
+from ._docs import AUTO_MLP, fill_doc
 from .nn import HIDDEN_ACTIVATIONS, Network
 from .nn.layers import INITIALISATIONS
 
@@ -21,10 +21,17 @@ _MLP_PARAMETERS = """    hidden_layer_sizes : array-like of int, default=(100,)
         Number of units of each hidden layer, input side first.
 
     activation : {'relu', 'tanh', 'sigmoid', 'identity'}, default='relu'
-        Activation of the hidden layers. Weights are initialised for it: He
-        (``U(+-sqrt(6 / n_in))``) for 'relu', Glorot
-        (``U(+-sqrt(6 / (n_in + n_out)))``) otherwise, drawn in float64 from
-        ``random_state`` and cast, so float32 and float64 fits start alike.
+        Activation of the hidden layers.
+
+    init : {'glorot', 'he'}, default='glorot'
+        Initial weights, ``U(-bound, bound)``: Glorot's
+        ``bound = sqrt(f / (n_in + n_out))`` with ``f = 6`` (2 for a layer
+        followed by the sigmoid), scikit-learn's scaling; or He's
+        ``bound = sqrt(6 / n_in)``, designed for ReLU. Biases start at zero.
+        The weights are drawn in float64 from ``random_state`` and cast, so
+        float32 and float64 fits start alike; they are drawn for
+        standardised inputs (training works in standardised coordinates, see
+        Notes), so the fit does not depend on the scale of the features.
 
     dropout : float in [0, 1), default=0.0
         Inverted dropout on the hidden layers' outputs during training: each
@@ -86,7 +93,8 @@ _MLP_ATTRIBUTES = """    coefs_ : list of ndarray of shape (n_in, n_out)
 
 
 @fill_doc(
-    learning_rate="auto",
+    auto=AUTO_MLP,
+    relative="",
     weight_decay=1e-4,
     solver="adam",
     batch_size=200,
@@ -212,7 +220,7 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
 
 
 @fill_doc(
-    learning_rate="auto",
+    auto=AUTO_MLP,
     weight_decay=1e-4,
     solver="adam",
     batch_size=200,

@@ -14,6 +14,7 @@ and state intact when training raises (the estimators do).
 
 import copy
 import dataclasses
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -49,10 +50,10 @@ class TrainingConfig:
         An epoch "improves" when it lowers the objective that ``objective``
         returns (or raises the validation score) by more than ``tol``.
         Training stops after more than ``n_iter_no_change`` epochs in a row
-        without improvement, except that 'sgd' first divides its step by 5
-        (up to three times) when the objective of those epochs stayed above
-        its best by more than ``tol`` on average: that stall is mini-batch
-        noise or a kink of the loss, not the minimum. ``None`` disables stopping. For 'lbfgs', the bound on the
+        without improvement, except that 'sgd' with a constant step first
+        divides it by 5 (up to three times) when the objective of those
+        epochs stayed above its best by more than ``tol`` on average: that
+        stall is mini-batch noise or a kink of the loss, not the minimum. ``None`` disables stopping. For 'lbfgs', the bound on the
         largest gradient component (L-BFGS also stops when ``J`` no longer
         changes beyond round-off).
     n_iter_no_change : int, default=10
@@ -202,7 +203,7 @@ def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, o
                 if sw_b is not None and not sw_b.sum() > 0:
                     continue  # a batch of zero-weight rows contributes nothing
                 J, grad = objective(theta, X_batch(rows), Y_batch(rows), sw_b, rng)
-                if not (np.isfinite(J) and J <= state.explosion_limit(J)):
+                if not (math.isfinite(J) and J <= state.explosion_limit(J)):
                     raise _divergence(epoch, J)
                 state.optimizer.step(theta, grad, J if full_batch and epoch > first_epoch else None)
                 epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
@@ -210,11 +211,9 @@ def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, o
                 raise _divergence(epoch, np.nan)
             state.n_iter += 1
             state.loss_curve.append(epoch_loss * unit)
-            message = f"Epoch {epoch}: loss = {epoch_loss * unit:.8g}"
             if validation_score is not None:
                 score = validation_score(theta)
                 state.validation_scores.append(score)
-                message += f", validation score = {score:.6g}"
                 improved = tol is None or score > state.best_validation_score + tol
                 if score > state.best_validation_score:
                     state.best_validation_score, best_theta = score, theta.copy()
@@ -224,7 +223,8 @@ def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, o
             state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
             streak_total = 0.0 if improved else streak_total + epoch_loss * unit
             if config.verbose:
-                print(f"{message}, {time.perf_counter() - start:.3f} s")
+                score = f", validation score = {score:.6g}" if validation_score is not None else ""
+                print(f"Epoch {epoch}: loss = {epoch_loss * unit:.8g}{score}, {time.perf_counter() - start:.3f} s")
             stop = on_epoch_end is not None and on_epoch_end(state, theta)
         except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
             return _interrupted(checkpoint.restore(state), state)
@@ -236,7 +236,8 @@ def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, o
             # above its best on average over the stall: noise or a kink, which smaller steps get below
             stall_mean = streak_total / state.no_improvement_count
             above = validation_score is None and stall_mean > state.best_loss + tol * unit
-            if config.solver == "sgd" and above and annealed < ANNEAL_TIMES:
+            adapting = getattr(state.optimizer, "grow", 1.0) > 1  # a step that adapts itself needs no annealing
+            if config.solver == "sgd" and above and not adapting and annealed < ANNEAL_TIMES:
                 state.optimizer.learning_rate /= ANNEAL_FACTOR
                 annealed, state.no_improvement_count, streak_total = annealed + 1, 0, 0.0
                 if config.verbose:
@@ -279,11 +280,10 @@ class _Checkpoint:
             self.rng = state.rng.get_state()
         self.counters = [getattr(state, name) for name in self.COUNTERS]
         self.lengths = len(state.loss_curve), len(state.validation_scores)
-        self.optimizer = {
-            name: self._copy(("optimizer", name), value) if isinstance(value, np.ndarray) else value
-            for name, value in vars(state.optimizer).items()
-            if not name.startswith("_")  # work arrays are not state
-        }
+        self.optimizer = [
+            self._copy(name, value) if isinstance(value, np.ndarray) else value
+            for name, value in ((name, getattr(state.optimizer, name)) for name in state.optimizer.STATE)
+        ]
 
     def restore(self, state):
         """Put ``state`` back as it was at :meth:`save`; returns the parameters of then."""
@@ -292,7 +292,7 @@ class _Checkpoint:
         for name, value in zip(self.COUNTERS, self.counters):
             setattr(state, name, value)
         del state.loss_curve[self.lengths[0] :], state.validation_scores[self.lengths[1] :]
-        for name, value in self.optimizer.items():
+        for name, value in zip(state.optimizer.STATE, self.optimizer):
             setattr(state.optimizer, name, value.copy() if isinstance(value, np.ndarray) else value)
         return self.arrays["theta"].copy()
 

@@ -18,7 +18,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes._base import _objective
 from sknotes.nn import Network, check_gradient
+from sknotes.nn.coordinates import Standardisation
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -53,11 +55,17 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
     }[target]
     est = make_est(hidden_layer_sizes=(5,) * depth, activation=activation, weight_decay=0.1, max_iter=1)
     est.set_params(solver="sgd", random_state=0).fit(X, y)
-    network = est._build_network(4, est.n_outputs_)
+    state = est._training_state  # the objective training minimises, in its standardised coordinates
+    network = est._build_network(4, est.n_outputs_, Standardisation(*state.standardisation))
+    objective = _objective(network, est._loss_function(), est.weight_decay, state.loss_unit)
     theta = est._get_theta(network) + 0.05 * rng.normal(size=network.n_params)
     Y = est._encode_targets(y, first_call=False, incremental=False, classes=None).astype(float)
     sw = rng.uniform(0.5, 2, size=12)
-    error = check_gradient(lambda t: est._objective(network, t, X, Y, sw, None), theta)
+    def value_and_gradient(t):  # the objective reuses its gradient array: copy it before the next call
+        J, grad = objective(t, X, Y, sw, None)
+        return J, grad.copy()
+
+    error = check_gradient(value_and_gradient, theta)
     assert error < 1e-6
 
 

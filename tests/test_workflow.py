@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import is_classifier
 from sklearn.datasets import load_diabetes, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -18,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_limits
 
-from sknotes import LinearRegressorGD, SoftmaxClassifier
+from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 
 CV = KFold(5, shuffle=True, random_state=0)
 
@@ -103,3 +104,51 @@ def test_fitted_pipeline_pickles_and_keeps_its_predictions():
     assert_array_equal(restored.predict(X), model.predict(X))
     assert_allclose(restored.predict_proba(X), model.predict_proba(X))
     assert model.score(X, y) > 0.95
+
+
+GRID_DATA = {  # the data each estimator is grid-searched on (classification or regression)
+    "LinearRegressorGD": load_diabetes,
+    "SoftmaxClassifier": load_wine,
+    "MLPFromScratch": load_wine,
+    "MLPRegressorFromScratch": load_diabetes,
+}
+
+
+@pytest.mark.parametrize(
+    "est",
+    [LinearRegressorGD(), SoftmaxClassifier(), MLPFromScratch(max_iter=30), MLPRegressorFromScratch(max_iter=30)],
+    ids=lambda est: type(est).__name__,
+)
+def test_a_grid_over_learning_rate_at_default_parameters_changes_every_fitted_model(est):
+    """The user's grid, learning_rate x weight_decay at otherwise default parameters: every learning rate fits its
+    own model (the default solver uses it), and each score is finite. (Log-loss for the classifiers: accuracy
+    takes few values, and different models may share one.)"""
+    X, y = GRID_DATA[type(est).__name__](return_X_y=True)
+    grid = {"est__learning_rate": [0.001, 0.01, 0.1], "est__weight_decay": [0.0, 1e-3]}
+    scoring = "neg_log_loss" if is_classifier(est) else None
+    search = GridSearchCV(pipeline(est.set_params(random_state=0)), grid, cv=CV, scoring=scoring, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    scores = np.asarray(search.cv_results_["mean_test_score"]).reshape(3, 2)  # learning rates x weight decays
+    for column in scores.T:  # for each weight decay, three different learning rates give three different scores
+        assert len(set(np.round(column, 12))) == 3, scores
+
+
+def test_a_learning_rate_far_beyond_the_auto_step_is_refused_clearly():
+    """On MinMax-scaled diabetes the 'auto' step 1/L is about 0.25; a grid point of 1.0 makes gradient descent with
+    momentum diverge, and the fit says so (GridSearchCV records it) instead of returning NaN weights."""
+    X, y = load_diabetes(return_X_y=True)
+    auto = pipeline(LinearRegressorGD()).fit(X, y).named_steps["est"]._training_state.auto_learning_rate
+    assert 0.1 < auto < 0.5
+    with pytest.raises(ValueError, match="Training diverged at epoch .* smaller learning_rate"):
+        pipeline(LinearRegressorGD(learning_rate=1.0)).fit(X, y)
+
+
+def test_a_numeric_learning_rate_with_lbfgs_warns_that_it_is_ignored():
+    X, y = load_wine(return_X_y=True)
+    with pytest.warns(UserWarning, match=r"learning_rate=0\.1 is ignored by solver='lbfgs'"):
+        SoftmaxClassifier(solver="lbfgs", learning_rate=0.1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        SoftmaxClassifier(solver="lbfgs").fit(X, y)  # 'auto', the default: nothing to warn about

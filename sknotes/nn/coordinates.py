@@ -91,12 +91,13 @@ class Standardisation:
         for k, F, t, m, mu in self._plan(len(params)):
             V, c = params[k]
             W = V if F is None else np.multiply(V, F, out=_scratch(buffers, ("W", k), V.shape, V.dtype))
-            b = _scratch(buffers, ("b", k), c.shape, c.dtype)
-            np.multiply(c, t, out=b) if t is not None else np.copyto(b, c)
-            if m is not None:
-                b += m
+            b = c
+            if t is not None or m is not None:
+                b = np.multiply(c, 1 if t is None else t, out=_scratch(buffers, ("b", k), c.shape, c.dtype))
+                if m is not None:
+                    b += m
             if mu is not None:
-                b -= mu @ W
+                b = np.subtract(b, mu @ W, out=_scratch(buffers, ("b", k), c.shape, c.dtype))
             params[k] = (W, b)
         return params
 

@@ -31,6 +31,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy.special import expit
 
+#: exp() of arguments below this gives subnormal numbers (or 0), slow to compute and of no consequence: see _exp.
+EXP_FLOOR = -700.0
+
 
 class Loss(NamedTuple):
     """A loss function, the output activation it is paired with, and a bound on its curvature.
@@ -70,6 +73,18 @@ def huber(Y, Z, delta=1.0):
     return per_output.sum(axis=1), np.clip(R, -delta, delta)
 
 
+def _exp(A, out=None):
+    """``exp(A)`` with arguments below :data:`EXP_FLOOR` raised to it.
+
+    Below about -708, ``exp`` underflows into subnormal numbers (and then 0),
+    which the CPU computes several times slower. Those values (under 1e-304)
+    change nothing in a probability or a gradient, so the floor costs no
+    accuracy and keeps a confident model's steps as fast as the first ones.
+    """
+    out = np.maximum(A, A.dtype.type(EXP_FLOOR), out=out)
+    return np.exp(out, out=out)
+
+
 def binary_crossentropy(Y, Z):
     """Cross-entropy of sigmoid(z) against y in [0, 1]; gradient sigmoid(z) - y.
 
@@ -78,29 +93,38 @@ def binary_crossentropy(Y, Z):
     the loss to rounding.
     """
     per_output = np.logaddexp(0, Z) - Y * Z
-    return per_output.sum(axis=1), expit(Z) - Y
+    P = np.maximum(Z, Z.dtype.type(EXP_FLOOR))
+    return per_output.sum(axis=1), np.subtract(expit(P, out=P), Y, out=P)
 
 
-def log_softmax(Z):
-    """Row-wise ``log softmax(z) = z - max(z) - log(sum(exp(z - max(z))))``, shape (n_samples, n_classes).
+def _log_softmax_and_softmax(Z):
+    """``log softmax(z)`` and ``softmax(z)`` row by row, from one ``exp``; both of shape (n_samples, n_classes).
 
-    Numerically this is ``scipy.special.log_softmax(Z, axis=1)``; it works on a
-    class-major copy, where the reductions over the classes run along
-    contiguous rows of length n_samples. NumPy reduces a few classes per
-    sample several times slower, which made scipy's version the most expensive
-    step of a full-batch softmax fit. The result is a transposed
-    (Fortran-ordered) array.
+    ``log p = z - max(z) - log(sum(exp(z - max(z))))``, never overflowing.
+    Numerically this is ``scipy.special.log_softmax(Z, axis=1)``; it works on
+    class-major copies, where the reductions over the classes run along
+    contiguous rows of length n_samples (NumPy reduces a few classes per
+    sample several times slower). The results are transposed
+    (Fortran-ordered) arrays.
     """
     log_p = np.ascontiguousarray(Z.T)  # (n_classes, n_samples)
     log_p -= log_p.max(axis=0)
-    log_p -= np.log(np.exp(log_p).sum(axis=0))
-    return log_p.T
+    p = _exp(log_p)
+    total = p.sum(axis=0)
+    p /= total
+    log_p -= np.log(total)
+    return log_p.T, p.T
+
+
+def log_softmax(Z):
+    """Row-wise ``log softmax(z) = z - max(z) - log(sum(exp(z - max(z))))``, shape (n_samples, n_classes)."""
+    return _log_softmax_and_softmax(Z)[0]
 
 
 def categorical_crossentropy(Y, Z):
     """Cross-entropy of softmax(z) against one-hot (or soft) rows y; gradient softmax(z) - y."""
-    log_p = log_softmax(Z)
-    return -np.einsum("ij,ij->i", Y, log_p), np.exp(log_p) - Y
+    log_p, p = _log_softmax_and_softmax(Z)
+    return -np.einsum("ij,ij->i", Y, log_p), np.subtract(p, Y, out=p)
 
 
 def hinge(Y, Z):

@@ -13,7 +13,22 @@ which is not state and is left out of pickles and copies.
 import numpy as np
 
 
-class SGD:
+class _Scratch:
+    """A work array for the temporaries of a step: not state, so it is left out of pickles and copies."""
+
+    _work = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_work": None}
+
+    def _work_like(self, params):
+        work = self._work
+        if work is None or work.shape != params.shape or work.dtype != params.dtype:
+            work = self._work = np.empty_like(params)
+        return work
+
+
+class SGD(_Scratch):
     """(Mini-batch) gradient descent, optionally with momentum or Nesterov momentum.
 
     Plain: ``theta <- theta - eta g``. With momentum ``mu``, a velocity
@@ -33,8 +48,8 @@ class SGD:
       the speed of momentum and loses the oscillation;
     * with ``grow > 1``, the step adapts to the objective's curvature along
       the way (the "bold driver" of Vogl et al., 1988): ``grow`` times
-      larger after a step that lowered the objective, half as large after
-      one that raised it.
+      larger after a step that lowered the objective; a step that raised it
+      is taken back, and the next one is half as large.
 
     Parameters
     ----------
@@ -57,6 +72,9 @@ class SGD:
     array([ 0.9, -2.1])
     """
 
+    #: What a step changes: the attributes to save and restore to go back to a previous step.
+    STATE = ("velocity", "t", "previous_loss", "learning_rate", "accepted")
+
     def __init__(self, learning_rate, momentum=0.0, nesterov=False, restart=True, grow=1.0):
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -66,6 +84,7 @@ class SGD:
         self.velocity = None
         self.t = 0
         self.previous_loss = None
+        self.accepted = None  # with grow > 1: the parameters of the last step that lowered the objective
 
     def step(self, params, grad, loss=None):
         """Update ``params`` in place; ``loss``, the objective at ``params``, drives restarts and step growth.
@@ -80,23 +99,31 @@ class SGD:
                 self.velocity[...] = 0
             if self.grow > 1:
                 self.learning_rate *= 0.5 if rose else self.grow
+                if rose:  # take the step back; the next call computes the gradient there again
+                    params[...] = self.accepted
+                    return
         self.previous_loss = loss
-        lr = params.dtype.type(self.learning_rate)
+        if self.grow > 1 and loss is not None:
+            self.accepted = (
+                params.copy() if self.accepted is None else np.copyto(self.accepted, params) or self.accepted
+            )
+        step = np.multiply(grad, params.dtype.type(self.learning_rate), out=self._work_like(params))  # eta g
         if self.momentum == 0:
-            params -= lr * grad
+            params -= step
             return
         if self.velocity is None:
             self.velocity = np.zeros_like(params)
         mu = params.dtype.type(self.momentum)
-        self.velocity *= mu
-        self.velocity -= lr * grad
-        if self.nesterov:
-            params += mu * self.velocity - lr * grad
+        self.velocity *= mu  # v <- mu v - eta g
+        self.velocity -= step
+        if self.nesterov:  # theta <- theta + mu v - eta g
+            params -= step
+            params += np.multiply(self.velocity, mu, out=step)
         else:
             params += self.velocity
 
 
-class Adam:
+class Adam(_Scratch):
     """Adam: steps scaled by running estimates of the gradient's first and second moments.
 
     ``m <- beta_1 m + (1 - beta_1) g``, ``v <- beta_2 v + (1 - beta_2) g^2``,
@@ -119,6 +146,9 @@ class Adam:
     array([-0.01,  0.01])
     """
 
+    #: What a step changes: the attributes to save and restore to go back to a previous step.
+    STATE = ("m", "v", "t")
+
     def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.learning_rate = learning_rate
         self.beta_1 = beta_1
@@ -126,19 +156,13 @@ class Adam:
         self.epsilon = epsilon
         self.m = self.v = None
         self.t = 0
-        self._work = None  # scratch array for the update, so that a step allocates nothing
-
-    def __getstate__(self):
-        return {**self.__dict__, "_work": None}  # the scratch array is not state: don't pickle or copy it
 
     def step(self, params, grad, loss=None):
         """Update ``params`` in place (``loss`` is not used: Adam's steps adapt by themselves)."""
         if self.m is None:
             self.m, self.v = np.zeros_like(params), np.zeros_like(params)
-        if self._work is None or self._work.shape != params.shape or self._work.dtype != params.dtype:
-            self._work = np.empty_like(params)
         self.t += 1
-        dtype, m, v, work = params.dtype.type, self.m, self.v, self._work
+        dtype, m, v, work = params.dtype.type, self.m, self.v, self._work_like(params)
         m *= dtype(self.beta_1)  # m <- beta_1 m + (1 - beta_1) g
         m += np.multiply(grad, dtype(1 - self.beta_1), out=work)
         v *= dtype(self.beta_2)  # v <- beta_2 v + (1 - beta_2) g^2

@@ -24,14 +24,17 @@ improved rates")
     L(b) = n (b - 1) / (b (n - 1)) L_full + (n - b) / (b (n - 1)) L_max,
 
 which runs from ``L_max`` for single samples to ``L_full`` for the full batch.
-``lambda_max`` comes from a few power iterations (on at most
-``MAX_ROWS`` evenly spaced rows), without forming ``C~`` or copying ``X``.
+``lambda_max`` comes from at most ``MAX_ROWS`` evenly spaced rows: exactly
+for a few features, by a few power iterations (without forming ``C~``) for
+many, such as sparse text.
 """
 
 import numpy as np
 
-#: The power iteration looks at no more than this many rows (evenly spaced).
+#: The eigenvalue comes from no more than this many rows (evenly spaced).
 MAX_ROWS = 10_000
+#: Up to this many features it is computed exactly from their Gram matrix, beyond by power iteration.
+MAX_GRAM = 100
 #: Numbers per chunk when a pass over X needs a float64 temporary (64 KiB).
 CHUNK = 8192
 
@@ -46,7 +49,11 @@ def _standardised(X, rows, offset, scale):
 
 
 def largest_eigenvalue(X, weights, offset, scale, n_iter=50, rtol=1e-3):
-    """Largest eigenvalue of ``sum_i p_i x~_i x~_i^T``, ``x~ = (x - offset) / scale``, by power iteration.
+    """Largest eigenvalue of ``sum_i p_i x~_i x~_i^T``, ``x~ = (x - offset) / scale``, on at most :data:`MAX_ROWS` rows.
+
+    With up to :data:`MAX_GRAM` features, exactly, from the Gram matrix of the
+    rows (``numpy.linalg.eigvalsh``); beyond, by power iteration with products
+    of ``X`` and vectors only.
 
     Parameters
     ----------
@@ -55,19 +62,25 @@ def largest_eigenvalue(X, weights, offset, scale, n_iter=50, rtol=1e-3):
         Non-negative weights ``p_i`` (normalised here).
     offset, scale : ndarray of shape (n_features,)
     n_iter : int, default=50
-        Most iterations.
+        Most power iterations.
     rtol : float, default=1e-3
-        Stop when the estimate changes by less than this, relatively.
+        Stop the power iteration when the estimate changes by less than this, relatively.
 
     Returns
     -------
     float
-        The eigenvalue (estimates approach it from below).
+        The eigenvalue (power iteration approaches it from below).
     """
     step = max(1, X.shape[0] // MAX_ROWS)
     X, weights = X[::step], weights[::step]
     p = weights / weights.sum()
     offset, scale = offset.astype(np.float64), scale.astype(np.float64)
+    if X.shape[1] <= MAX_GRAM:
+        gram, rows = np.zeros((X.shape[1], X.shape[1])), max(16, CHUNK // X.shape[1])
+        for start in range(0, X.shape[0], rows):
+            block = _standardised(X, slice(start, start + rows), offset, scale)
+            gram += (block.T * p[start : start + rows]) @ block
+        return float(np.linalg.eigvalsh(gram)[-1])
     v = np.random.RandomState(0).normal(size=X.shape[1])  # a fixed start, not the fit's random state
     v /= np.linalg.norm(v)
     estimate = 0.0
