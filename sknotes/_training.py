@@ -53,8 +53,9 @@ class TrainingConfig:
         without improvement, except that 'sgd' with a constant step first
         divides it by 5 (up to three times) when the objective of those
         epochs stayed above its best by more than ``tol`` on average: that
-        stall is mini-batch noise or a kink of the loss, not the minimum. ``None`` disables stopping. For 'lbfgs', the bound on the
-        largest gradient component (L-BFGS also stops when ``J`` no longer
+        stall is mini-batch noise or a kink of the loss, not the minimum.
+        ``None`` disables stopping. For 'lbfgs', the bound on the largest
+        gradient component (L-BFGS also stops when ``J`` no longer
         changes beyond round-off).
     n_iter_no_change : int, default=10
     shuffle : bool, default=True

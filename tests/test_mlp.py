@@ -61,6 +61,7 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
     theta = est._get_theta(network) + 0.05 * rng.normal(size=network.n_params)
     Y = est._encode_targets(y, first_call=False, incremental=False, classes=None).astype(float)
     sw = rng.uniform(0.5, 2, size=12)
+
     def value_and_gradient(t):  # the objective reuses its gradient array: copy it before the next call
         J, grad = objective(t, X, Y, sw, None)
         return J, grad.copy()
