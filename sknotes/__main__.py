@@ -40,6 +40,11 @@ from . import LinearRegressorGD, MLPFromScratch, SoftmaxClassifier, __version__
 PLOTS = ("loss_curves.png", "decision_boundaries.png", "validation_curve_weight_decay.png")
 
 
+def _number(value):
+    """A grid value as the table prints it: a number in short form, or a name such as 'auto'."""
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def _pipeline(estimator):
     return Pipeline([("scale", MinMaxScaler()), ("model", estimator)])
 
@@ -78,19 +83,19 @@ def _cases(quick=False):
     dots_mlp = MLPFromScratch((32, 32), max_iter=1000, random_state=0)
     return [
         Case(
-            "linear_diabetes", "diabetes", "linear regression, mini-batch GD",
+            "linear_diabetes", "diabetes", "linear regression, gradient descent",
             lambda: load_diabetes(return_X_y=True),
-            LinearRegressorGD(solver="sgd", random_state=0, **iters), [0.01, 0.1], few([0.0, 1e-4, 1e-3, 1e-2]),
+            LinearRegressorGD(random_state=0, **iters), ["auto", 0.1], few([0.0, 1e-4, 1e-3, 1e-2]),
             LinearRegression(),
         ),
         Case(
-            "softmax_digits", "digits", "softmax regression, mini-batch SGD", digits,
-            SoftmaxClassifier(random_state=0, **iters), [0.03, 0.3], few([1e-4, 1e-3]),
+            "softmax_digits", "digits", "softmax regression, gradient descent", digits,
+            SoftmaxClassifier(random_state=0, **iters), ["auto", 0.3], few([1e-4, 1e-3]),
             LogisticRegression(max_iter=5000),
         ),
         Case(
             "softmax_dots", "red/blue", "softmax regression (no hidden layer)", _red_blue_dots,
-            SoftmaxClassifier(random_state=0, **iters), [0.1, 1.0], few([1e-4, 1e-2]),
+            SoftmaxClassifier(random_state=0, **iters), ["auto", 1.0], few([1e-4, 1e-2]),
             LogisticRegression(),
         ),
         Case(
@@ -210,7 +215,8 @@ def format_table(results):
     for r in results:
         params = r.search.best_params_
         lines.append(
-            f"  {r.case.data:9} {r.case.model:38} {params['model__learning_rate']:g}, {params['model__weight_decay']:g}"
+            f"  {r.case.data:9} {r.case.model:38} {_number(params['model__learning_rate'])}, "
+            f"{params['model__weight_decay']:g}"
         )
     return "\n".join(lines)
 
@@ -327,7 +333,7 @@ def validation_curve_figure(result):
     ax.axvline(best_wd, color="gray", linestyle=":", label=f"chosen: {best_wd:g}")
     ax.legend()
     ax.set_title(
-        f"MLP on the red/blue dots (learning_rate={best_lr:g}): {n_folds}-fold CV\n"
+        f"MLP on the red/blue dots (learning_rate={_number(best_lr)}): {n_folds}-fold CV\n"
         "too little weight decay overfits, too much underfits",
         fontsize=10,
     )

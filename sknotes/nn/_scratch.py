@@ -1,4 +1,4 @@
-"""Arrays for intermediate results, optionally kept from call to call (see :mod:`sknotes.nn.network`)."""
+"""Arrays for intermediate results, optionally kept from call to call (see :class:`sknotes.nn.Network`)."""
 
 import numpy as np
 

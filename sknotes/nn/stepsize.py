@@ -8,7 +8,7 @@ of the inputs' second-moment matrix, plus the L2 term. A gradient step of
 how scikit-learn's SAG solver picks its step.
 
 Everything is computed in the coordinates the network trains in (see
-:mod:`sknotes.nn.network`): inputs ``x~ = (x - mu) / s`` and a constant 1 for
+:mod:`sknotes.nn.coordinates`): inputs ``x~ = (x - mu) / s`` and a constant 1 for
 the bias. Centred inputs make the bias decouple from the weights, so the
 second-moment matrix of ``[x~, 1]`` has the eigenvalues of the covariance
 ``C~`` of ``x~`` and the eigenvalue 1. With weights ``p_i = s_i / sum_j s_j``
