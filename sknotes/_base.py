@@ -21,9 +21,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -34,6 +33,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
 from ._training import TrainingConfig, TrainingState, train
+from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import LOSSES, OPTIMIZERS, weighted_loss
 from .nn.coordinates import Standardisation
 from .nn.stepsize import lipschitz_bound
@@ -103,23 +103,13 @@ def _objective(network, loss, weight_decay, unit):
     return objective
 
 
-def _has_stochastic_solver(estimator):
-    """``partial_fit`` exists only for the epoch-wise solvers (as in scikit-learn's MLP)."""
-    if estimator.solver == "lbfgs":
-        raise AttributeError(
-            "partial_fit is not available with solver='lbfgs', which minimises the full-batch objective; "
-            "set solver='sgd' or solver='adam'."
-        )
-    return True
-
-
 class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     """Base class of all sknotes estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), choices({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "solver": [choices({"sgd", "adam", "lbfgs"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -214,7 +204,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 f"learning_rate={self.learning_rate!r} is ignored by solver='lbfgs', which chooses its own steps; "
                 "leave learning_rate='auto', or use solver='sgd' or 'adam'.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=caller_stacklevel(),
             )
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -291,7 +281,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if first_call or result.state.n_iter > n_iter_before:  # else: interrupted at once, keep the exact parameters
             self._set_params_from_theta(network, result.theta)
         self._training_state = result.state
-        self.n_iter_ = result.state.n_iter
+        # epochs of this call to fit (as scikit-learn's MLP, also with warm_start); partial_fit counts on
+        self.n_iter_ = result.state.n_iter if incremental else result.state.n_iter - n_iter_before
         self.loss_curve_ = list(result.state.loss_curve)
         self.best_loss_ = result.state.best_loss
         ran_validation = validation_score is not None
@@ -301,8 +292,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             what = "iterations" if self.solver == "lbfgs" else "epochs"
             warnings.warn(
                 f"{type(self).__name__}: max_iter={self.max_iter} {what} reached and the optimization has not "
-                f"converged yet (tol={self.tol}). Increase max_iter, or scale the inputs.",
+                f"converged yet (tol={self.tol}). Increase max_iter, or tol.",
                 ConvergenceWarning,
+                stacklevel=caller_stacklevel(),
             )
         return self
 
@@ -366,11 +358,27 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         return partial(loss, delta=self.delta) if self._loss_name() == "huber" else loss
 
     def _split(self, X, Y, sample_weight, rng):
-        """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""
+        """Hold out ``validation_fraction`` of the rows for early stopping.
+
+        Stratified by class for classifiers when every class has at least two
+        rows and each side of the split has room for every class; otherwise a
+        plain random split, as scikit-learn's MLP makes for 3+ classes.
+        """
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))  # train_test_split's rounding
+        if n_val < 2:
+            raise ValueError(
+                f"The validation set is too small: validation_fraction={self.validation_fraction} of "
+                f"{X.shape[0]} rows is {n_val}. Increase validation_fraction or the size of your dataset, or set "
+                "early_stopping=False."
+            )
+        labels = self._stratify(Y)
+        if labels is not None:
+            counts = np.bincount(labels)
+            counts = counts[counts > 0]
+            if counts.min() < 2 or min(n_val, X.shape[0] - n_val) < counts.size:
+                labels = None
         sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
-        X, X_val, Y, Y_val, sw, sw_val = train_test_split(
-            X, Y, sw, test_size=self.validation_fraction, random_state=rng, stratify=self._stratify(Y)
-        )
+        X, X_val, Y, Y_val, sw, sw_val = train_test_split(X, Y, sw, test_size=n_val, random_state=rng, stratify=labels)
         labels = self._stratify(Y)
         too_few_classes = labels is not None and np.unique(labels[sw > 0]).size < 2
         if not (sw.sum() > 0 and sw_val.sum() > 0) or too_few_classes:
@@ -402,7 +410,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
 
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [choices({"squared_error", "absolute_error", "huber"})],
         "delta": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -438,7 +446,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
     def _validation_score(self, network, theta, X, Y, sample_weight):
         return r2_score(Y, network.forward(theta, X)[0], sample_weight=sample_weight)
 
-    @available_if(_has_stochastic_solver)
+    @stochastic_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of the 'sgd' or 'adam' solver over the given rows.
@@ -494,7 +502,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
 
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "class_weight": [dict, choices({"balanced"}), None],
     }
 
     #: Output for two classes: 'softmax' (two scores) or 'sigmoid' (one score).
@@ -542,6 +550,11 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             self.out_activation_ = "sigmoid" if multilabel or binary and self._binary_output == "sigmoid" else "softmax"
         if multilabel != (self.out_activation_ == "sigmoid" and y.ndim == 2):
             raise ValueError(f"y is {'not ' * (not multilabel)}a label indicator matrix, unlike at the first call.")
+        if not (first_call or incremental or multilabel) and not np.array_equal(np.unique(y), self.classes_):
+            raise ValueError(  # as scikit-learn's MLP: a warm start continues the same classifier
+                "warm_start can only be used where y has the same classes as in the previous call to fit. "
+                f"Previously got {self.classes_.tolist()}, y has {np.unique(y).tolist()}."
+            )
         if multilabel:
             if y.shape[1] != self.classes_.shape[0]:
                 raise ValueError(
@@ -565,6 +578,13 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
 
     def _class_weights(self, Y, sample_weight, incremental):
         multilabel = self.out_activation_ == "sigmoid" and Y.shape[1] > 1
+        if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight if label not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels that are not classes of y: {unknown}; the classes are "
+                    f"{self.classes_.tolist()}."
+                )
         if self.class_weight is not None:
             if multilabel:
                 raise ValueError("class_weight is not supported for multilabel y; pass sample_weight instead.")
@@ -605,7 +625,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             self._labels_from_scores(Y - 0.5), self._labels_from_scores(Z), sample_weight=sample_weight
         )
 
-    @available_if(_has_stochastic_solver)
+    @stochastic_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of the 'sgd' or 'adam' solver over the given rows.

@@ -54,7 +54,9 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         parameters of the best epoch.
 
     validation_fraction : float in (0, 1), default=0.1
-        Share of the rows held out for early stopping.
+        Share of the rows held out for early stopping (at least 2 rows).
+        Classifiers stratify the split by class when every class has two rows
+        or more, and split at random otherwise.
 
     shuffle : bool, default=True
         Shuffle the rows at every epoch.
@@ -65,7 +67,8 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
 
     warm_start : bool, default=False
         If True, ``fit`` continues from the current parameters instead of
-        starting afresh (``max_iter`` counts per call).
+        starting afresh (``max_iter`` counts per call; classifiers need the
+        same classes as before).
 
     verbose : bool, default=False
         Print the objective (and validation score) after every epoch."""
@@ -98,7 +101,9 @@ ATTRIBUTES = """    n_features_in_ : int
         Names of the features, when ``X`` had string column names.
 
     n_iter_ : int
-        Epochs (L-BFGS iterations) run, accumulated over calls.
+        Epochs (L-BFGS iterations) run by the last call to ``fit`` (also
+        with ``warm_start``, as scikit-learn's MLP); each ``partial_fit``
+        call adds one.
 
     loss_curve_ : list of float
         The objective ``J`` at every epoch: the weighted mean of that epoch's

@@ -3,25 +3,31 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from ._base import NetworkClassifier, NetworkRegressor
 from ._docs import AUTO_MLP, fill_doc
+from ._validation import choices
 from .nn import HIDDEN_ACTIVATIONS, Network
 from .nn.layers import INITIALISATIONS
 
+#: Other names accepted for hidden activations: scikit-learn's name for the sigmoid.
+ACTIVATION_ALIASES = {"logistic": "sigmoid"}
+
 _MLP_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-    "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
-    "init": [StrOptions(set(INITIALISATIONS))],
+    "activation": [choices({*HIDDEN_ACTIVATIONS, *ACTIVATION_ALIASES})],
+    "init": [choices(INITIALISATIONS)],
     "dropout": [Interval(Real, 0, 1, closed="left")],
 }
 
-_MLP_PARAMETERS = """    hidden_layer_sizes : array-like of int, default=(100,)
-        Number of units of each hidden layer, input side first.
+_MLP_PARAMETERS = """    hidden_layer_sizes : int or array-like of int, default=(100,)
+        Number of units of each hidden layer, input side first (an int: one
+        hidden layer).
 
     activation : {'relu', 'tanh', 'sigmoid', 'identity'}, default='relu'
-        Activation of the hidden layers.
+        Activation of the hidden layers; 'logistic' (scikit-learn's name) is
+        the sigmoid.
 
     init : {'glorot', 'he'}, default='glorot'
         Initial weights, ``U(-bound, bound)``: Glorot's
@@ -44,7 +50,7 @@ class _MLPParams:
 
     def _more_validate_params(self, incremental):
         super()._more_validate_params(incremental)
-        sizes = np.asarray(self.hidden_layer_sizes)
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))  # an int is one hidden layer
         if sizes.ndim > 1 or not all(isinstance(n, Integral) and n > 0 for n in sizes.tolist()):
             raise ValueError(
                 f"hidden_layer_sizes must be a sequence of positive integers, got {self.hidden_layer_sizes!r}."
@@ -57,7 +63,8 @@ class _MLPParams:
 
     def _build_network(self, n_features, n_outputs, coordinates=None):
         sizes = (n_features, *np.atleast_1d(self.hidden_layer_sizes).tolist(), n_outputs)
-        return Network(sizes, self.activation, self.out_activation_, self.dropout, coordinates)
+        activation = ACTIVATION_ALIASES.get(self.activation, self.activation)
+        return Network(sizes, activation, self.out_activation_, self.dropout, coordinates)
 
     def _init_options(self):
         return {"init": self.init}

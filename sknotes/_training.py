@@ -24,6 +24,8 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
+from ._validation import caller_stacklevel
+
 #: A batch or L-BFGS iterate whose objective exceeds this many times the objective
 #: at the start of training (or 1, whichever is larger) counts as diverged.
 EXPLOSION_FACTOR = 1e4
@@ -375,7 +377,7 @@ def _interrupted(theta, state):
         f"Training was interrupted (KeyboardInterrupt); keeping the parameters of the last completed "
         f"epoch ({state.n_iter} in all).",
         ConvergenceWarning,
-        stacklevel=4,
+        stacklevel=caller_stacklevel(),
     )
     return Result(theta, state, converged=False, interrupted=True)
 
