@@ -78,9 +78,11 @@ def _standardisation(X, Y, sample_weight, weight_decay, outputs):
     """
     ends = []
     for A, ridge in [(X, weight_decay)] + ([(Y, 0.0)] if outputs else []):
-        mean, var = _weighted_mean_and_variance(A, sample_weight)
-        scale = np.sqrt(var + ridge)
-        scale[scale == 0] = 1.0
+        with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit: no scale, not a warning
+            mean, var = _weighted_mean_and_variance(A, sample_weight)
+            scale = np.sqrt(var + ridge)
+        scale[(scale == 0) | ~np.isfinite(scale)] = 1.0
+        mean[~np.isfinite(mean)] = 0.0
         ends += [mean.astype(X.dtype), scale.astype(X.dtype)]
     return tuple(ends) if outputs else (*ends, None, None)
 
@@ -439,9 +441,10 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         Training minimises ``J / unit``: the same minimum, with learning
         rates, ``tol`` and L-BFGS's tolerance that do not depend on the units of y.
         """
-        mean = np.average(Y, axis=0, weights=sample_weight)
-        J_mean, _ = weighted_loss(self._loss_function(), Y, np.broadcast_to(mean, Y.shape), sample_weight)
-        return 2.0 * J_mean if J_mean > 0 else 1.0
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here shows as divergence at epoch 1
+            mean = np.average(Y, axis=0, weights=sample_weight)
+            J_mean, _ = weighted_loss(self._loss_function(), Y, np.broadcast_to(mean, Y.shape), sample_weight)
+        return 2.0 * J_mean if 0 < J_mean < np.inf else 1.0
 
     def _validation_score(self, network, theta, X, Y, sample_weight):
         return r2_score(Y, network.forward(theta, X)[0], sample_weight=sample_weight)
