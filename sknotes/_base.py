@@ -1,12 +1,18 @@
 """The shared scikit-learn front end.
 
-Every estimator is a :class:`~sknotes.nn.Network` (hidden layers or none, an
-output activation and a loss) trained by :func:`sknotes._training.train`.
-:class:`BaseNetworkEstimator` does what they all share: parameter and data
-validation, sample and class weights, the early-stopping split, starting,
-continuing or resuming training, and the fitted attributes. The subclasses
-only say which network they are (:meth:`_build_network`), how targets are
-encoded and how the flat parameters map to their public attributes.
+An estimator is configuration: hidden layers (none for the linear models),
+an output head (:mod:`sknotes._heads`: what the outputs mean) and a loss.
+:class:`BaseNetworkEstimator` turns that configuration into a
+:class:`~sknotes.nn.Network` in standardised coordinates and an objective,
+and hands them to the one training loop (:func:`sknotes._training.train`);
+it validates parameters and data, and keeps the fitted attributes.
+:class:`NetworkRegressor` and :class:`NetworkClassifier` add the public
+methods of scikit-learn's regressors and classifiers, which ask the head.
+
+Parameter constraints and option lists come from the core's registries:
+solvers from :data:`~sknotes.nn.OPTIMIZERS` (and their declared
+hyperparameters), losses from :data:`~sknotes.nn.LOSSES` (and their declared
+parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 """
 
 import warnings
@@ -15,33 +21,47 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-    type_of_target,
-)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
+from ._heads import RegressionHead, out_activation
 from ._training import TrainingConfig, TrainingState, train
 from ._validation import caller_stacklevel, choices, stochastic_only
-from .nn import LOSSES, OPTIMIZERS, weighted_loss
+from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
+from .nn.activations import ALIASES
 from .nn.coordinates import Standardisation
+from .nn.layers import INITIALISATIONS
+from .nn.losses import bind
 from .nn.stepsize import lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
+#: The solvers: the optimizers of the registry, and L-BFGS through scipy.optimize.
+SOLVERS = (*OPTIMIZERS, "lbfgs")
 #: With learning_rate='auto', full-batch 'sgd' on a linear model grows its step by this factor after every step
 #: that lowers the objective (and halves it after one that raises it): 1 / L is a bound, often far from tight.
 AUTO_STEP_GROWTH = 1.1
+#: learning_rate='auto' everywhere but 'sgd' on a linear model: the step Adam's authors recommend.
+AUTO_STEP = 0.001
+
+
+def _constraint(setting):
+    """scikit-learn's parameter constraint for a :class:`~sknotes.nn.settings.Setting`."""
+    return ["boolean"] if setting.kind == "bool" else [Interval(Real, setting.low, setting.high, closed=setting.closed)]
+
+
+#: The optimizers' hyperparameters, by name (several optimizers may share one, like epsilon).
+OPTIMIZER_SETTINGS = {name: s for optimizer in OPTIMIZERS.values() for name, s in optimizer.HYPERPARAMETERS.items()}
+#: The regressors' losses and their parameters (like Huber's delta).
+REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.targets == "values")
+LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[loss].parameters.items()}
 
 
 def _weighted_mean_and_variance(A, sample_weight):
@@ -71,7 +91,7 @@ def _standardisation(X, Y, sample_weight, weight_decay, outputs):
     a tuple of arrays (``None`` for the outputs of a classifier), in the dtype
     of ``X``. Inputs: the weighted feature means ``mu_j`` and
     ``s_j = sqrt(var_j + lambda)``: with the weight decay ``lambda`` inside the
-    root, every weight's diagonal curvature in these coordinates is about 1,
+    root, every weight's diagonal curvature in these coordinates is at most 1,
     also for a (nearly) constant feature; a constant feature without weight
     decay gets ``s_j = 1``. Outputs (regressors, ``outputs=True``): the
     weighted target means and standard deviations (1 for a constant target).
@@ -87,31 +107,20 @@ def _standardisation(X, Y, sample_weight, weight_decay, outputs):
     return tuple(ends) if outputs else (*ends, None, None)
 
 
-def _objective(network, loss, weight_decay, unit):
-    """The function training minimises: ``objective(theta, X, Y, sample_weight, rng) -> (J / unit, grad / unit)``.
-
-    ``J`` is :meth:`~sknotes.nn.Network.objective`, the weighted mean loss plus
-    ``(lambda / 2) sum ||W||^2``, with its gradient. Built once per fit, with
-    one set of batch-sized arrays that every call reuses.
-    """
-    buffers, scale = {}, 1.0 / unit
-
-    def objective(theta, X, Y, sample_weight, rng):
-        J, grad = network.objective(theta, X, Y, loss, sample_weight, weight_decay, rng, buffers)
-        if unit != 1.0:
-            grad *= grad.dtype.type(scale)
-        return J * scale, grad
-
-    return objective
-
-
 class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
-    """Base class of all sknotes estimators (not for direct use)."""
+    """Base class of all sknotes estimators (not for direct use).
+
+    A subclass is configuration: ``_linear`` (no hidden layer: ``coef_`` and
+    ``intercept_``; else the MLP parameters ``hidden_layer_sizes``,
+    ``activation``, ``init``, ``dropout`` and ``coefs_``/``intercepts_``), its
+    head (the regressors') or heads by target type (the classifiers'), and its
+    constructor.
+    """
 
     _parameter_constraints: dict = {
         "learning_rate": [Interval(Real, 0, None, closed="neither"), choices({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "solver": [choices({"sgd", "adam", "lbfgs"})],
+        "solver": [choices(SOLVERS)],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -119,59 +128,20 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "nesterov": ["boolean"],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        **{name: _constraint(setting) for name, setting in OPTIMIZER_SETTINGS.items()},
     }
-
-    # ---- what a subclass provides -------------------------------------------------------
-
-    def _build_network(self, n_features, n_outputs, coordinates=None):
-        """The :class:`~sknotes.nn.Network` this estimator is (``coordinates``: see :class:`~sknotes.nn.Network`)."""
-        raise NotImplementedError
-
-    def _loss_name(self):
-        """Key of :data:`~sknotes.nn.LOSSES` for the current parameters."""
-        raise NotImplementedError
-
-    def _encode_targets(self, y, first_call, incremental, classes):
-        """Check ``y`` and return it as an array of shape (n_samples, n_outputs) (sets ``classes_`` etc.)."""
-        raise NotImplementedError
-
-    def _set_params_from_theta(self, network, theta):
-        """Store the flat parameters as the public fitted attributes."""
-        raise NotImplementedError
-
-    def _get_params(self):
-        """The fitted attributes as per-layer ``(W, b)`` arrays, ``W`` of shape (n_in, n_out)."""
-        raise NotImplementedError
-
-    def _get_theta(self, network):
-        """The fitted attributes as a new flat parameter vector."""
-        return network.from_layers(self._get_params())
-
-    def _validation_score(self, network, theta, X, Y, sample_weight):
-        """Score (higher is better) on the early-stopping validation split."""
-        raise NotImplementedError
-
-    def _n_outputs(self):
-        """Number of network outputs of the fitted estimator."""
-        raise NotImplementedError
-
-    def _class_weights(self, Y, sample_weight, incremental):
-        """Fold class weights into the sample weights (classifiers); ``None`` means uniform."""
-        return sample_weight
-
-    def _stratify(self, Y):
-        """Labels to stratify the early-stopping split by (classifiers), or ``None``."""
-        return None
-
-    # ---- fitting ------------------------------------------------------------------------
+    #: Constraints of the MLPs' own parameters.
+    _mlp_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [choices({*(name for name, a in ACTIVATIONS.items() if a.hidden), *ALIASES})],
+        "init": [choices(INITIALISATIONS)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
+    #: True for a linear model (no hidden layer).
+    _linear = True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -198,98 +168,48 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def _more_validate_params(self, incremental):
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        """Shared body of ``fit`` and ``partial_fit``: on any error the estimator is left as it was."""
+        if incremental:  # scikit-learn's _fit_context validates partial_fit only until the first fit
+            self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False.")
         if self.solver == "lbfgs" and self.learning_rate != "auto":
             warnings.warn(
                 f"learning_rate={self.learning_rate!r} is ignored by solver='lbfgs', which chooses its own steps; "
-                "leave learning_rate='auto', or use solver='sgd' or 'adam'.",
+                "leave learning_rate='auto', or use solver='sgd', 'rmsprop' or 'adam'.",
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
-
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
-        """Shared body of ``fit`` and ``partial_fit``: on any error the estimator is left as it was."""
-        if incremental:  # scikit-learn's _fit_context validates partial_fit only until the first fit
-            self._validate_params()
-        self._more_validate_params(incremental)
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot = dict(self.__dict__)
         try:
-            self._fit_unsafe(X, y, sample_weight, incremental, classes, callbacks)
+            network, theta, state, data, validation_score = self._prepare(X, y, sample_weight, incremental, classes)
+            config = TrainingConfig(
+                solver=self.solver,
+                batch_size=self.batch_size,
+                max_iter=1 if incremental else self.max_iter,
+                tol=None if incremental else self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                shuffle=self.shuffle,
+                dropout=network.dropout > 0,
+                verbose=bool(self.verbose),
+            )
+            n_iter_before, unit = state.n_iter, state.loss_unit
+            # the objective, built once: J / unit and its gradient (loss and weight decay scaled alike)
+            loss = bind(self._head.loss(self), 1.0 / unit, **self._loss_parameters())
+            objective = partial(network.objective, loss=loss, weight_decay=self.weight_decay / unit, buffers={})
+            result = train(
+                objective, theta, state, *data, config, validation_score, callbacks.epoch_hook(network, theta)
+            )
+            if not incremental or result.state.n_iter > n_iter_before:  # else interrupted at once: keep them exactly
+                self._store_parameters(network, result.theta)
+            self._store_training(result, incremental, n_iter_before, validation_score is not None)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             raise
         callbacks.end()
-        return self
-
-    def _fit_unsafe(self, X, y, sample_weight, incremental, classes, callbacks):
-        fitted = hasattr(self, "_training_state")
-        first_call = not fitted or not (incremental or self.warm_start)
-        X, y = self._validate_fit_data(X, y, reset=first_call)
-        Y = self._encode_targets(y, first_call, incremental, classes).astype(X.dtype, copy=False)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-        sample_weight = self._class_weights(Y, sample_weight, incremental)
-
-        if first_call:
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            state = TrainingState(rng=np.random.RandomState(seed))
-        else:
-            state = self._training_state.copy()
-        if not incremental or state.standardisation is None:  # partial_fit keeps the coordinates it began in
-            state.standardisation = _standardisation(
-                X, Y, sample_weight, self.weight_decay, outputs=isinstance(self, RegressorMixin)
-            )
-            state.loss_unit = self._loss_unit(Y, sample_weight)
-            state.auto_learning_rate = None
-        network = self._build_network(X.shape[1], Y.shape[1], Standardisation(*state.standardisation))
-        if first_call:
-            theta = network.init_params(state.rng, dtype=X.dtype, **self._init_options())
-        else:
-            theta = self._get_theta(network).astype(X.dtype, copy=False)
-        if not incremental:
-            state.reset_stopping()
-        n_iter_before = state.n_iter
-
-        validation_score = None
-        if self.early_stopping and not incremental and self.solver != "lbfgs":
-            X, X_val, Y, Y_val, sample_weight, sw_val = self._split(X, Y, sample_weight, state.rng)
-            validation_score = partial(self._validation_score, network, X=X_val, Y=Y_val, sample_weight=sw_val)
-        if self.solver == "lbfgs":
-            state.optimizer = None
-        elif incremental and isinstance(state.optimizer, OPTIMIZERS[self.solver]):
-            self._configure_optimizer(state.optimizer, network, self._step_size(network, X, sample_weight, state))
-        else:
-            step = self._step_size(network, X, sample_weight, state)
-            state.optimizer = self._configure_optimizer(None, network, step)
-
-        config = TrainingConfig(
-            solver=self.solver,
-            batch_size=self.batch_size,
-            max_iter=1 if incremental else self.max_iter,
-            tol=None if incremental else self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            shuffle=self.shuffle,
-            dropout=getattr(self, "dropout", 0) > 0,
-            verbose=bool(self.verbose),
-        )
-        objective = _objective(network, self._loss_function(), self.weight_decay, state.loss_unit)
-        result = train(
-            objective, theta, state, X, Y, sample_weight, config, validation_score, callbacks.epoch_hook(network, theta)
-        )
-        if first_call or result.state.n_iter > n_iter_before:  # else: interrupted at once, keep the exact parameters
-            self._set_params_from_theta(network, result.theta)
-        self._training_state = result.state
-        # epochs of this call to fit (as scikit-learn's MLP, also with warm_start); partial_fit counts on
-        self.n_iter_ = result.state.n_iter if incremental else result.state.n_iter - n_iter_before
-        self.loss_curve_ = list(result.state.loss_curve)
-        self.best_loss_ = result.state.best_loss
-        ran_validation = validation_score is not None
-        self.validation_scores_ = list(result.state.validation_scores) if ran_validation else None
-        self.best_validation_score_ = result.state.best_validation_score if ran_validation else None
         if not (incremental or result.converged or result.interrupted):
             what = "iterations" if self.solver == "lbfgs" else "epochs"
             warnings.warn(
@@ -300,66 +220,142 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             )
         return self
 
+    def _prepare(self, X, y, sample_weight, incremental, classes):
+        """Everything training starts from: the network, parameters, state, data and validation score.
+
+        Validates the data, encodes the targets (the head), folds in class
+        weights, computes the standardised coordinates (kept by ``partial_fit``),
+        starts or continues the parameters and the optimizer, and splits off
+        the early-stopping rows.
+        """
+        first_call = not hasattr(self, "_training_state") or not (incremental or self.warm_start)
+        hidden, activation, init, dropout = self._architecture()
+        X, y = self._validate_fit_data(X, y, reset=first_call)
+        head = self._choose_head(y, first_call)
+        Y = head.encode(self, y, first_call, incremental, classes).astype(X.dtype, copy=False)
+        if first_call:
+            self.out_activation_ = out_activation(head, self)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        sample_weight = head.weights(self, Y, sample_weight, incremental)
+
+        if first_call:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            state = TrainingState(rng=np.random.RandomState(seed))
+        else:
+            state = self._training_state.copy()
+        if not incremental or state.standardisation is None:  # partial_fit keeps the coordinates it began in
+            regression = isinstance(head, RegressionHead)
+            state.standardisation = _standardisation(X, Y, sample_weight, self.weight_decay, outputs=regression)
+            state.loss_unit = self._loss_unit(Y, sample_weight) if regression else 1.0
+            state.auto_learning_rate = None
+        sizes = (X.shape[1], *hidden, Y.shape[1])
+        coordinates = Standardisation(*state.standardisation)
+        network = Network(sizes, activation, self.out_activation_, dropout, coordinates)
+        if first_call:
+            theta = network.init_params(state.rng, dtype=X.dtype, init=init)
+        else:
+            theta = network.from_layers(self._layers()).astype(X.dtype, copy=False)
+        if not incremental:
+            state.reset_stopping()
+
+        validation_score = None
+        if self.early_stopping and not incremental and self.solver != "lbfgs":
+            X, X_val, Y, Y_val, sample_weight, sw_val = self._split(head, X, Y, sample_weight, state.rng)
+            validation_score = partial(_validation_score, head, self, network, X_val, Y_val, sw_val)
+        state.optimizer = self._optimizer(network, X, sample_weight, state, incremental)
+        return network, theta, state, (X, Y, sample_weight), validation_score
+
+    def _store_training(self, result, incremental, n_iter_before, validated):
+        """The fitted attributes of training: state, epochs, curves, validation scores."""
+        self._training_state = result.state
+        # epochs of this call to fit (as scikit-learn's MLP, also with warm_start); partial_fit counts on
+        self.n_iter_ = result.state.n_iter if incremental else result.state.n_iter - n_iter_before
+        self.loss_curve_ = list(result.state.loss_curve)
+        self.best_loss_ = result.state.best_loss
+        self.validation_scores_ = list(result.state.validation_scores) if validated else None
+        self.best_validation_score_ = result.state.best_validation_score if validated else None
+
     def _validate_fit_data(self, X, y, reset):
         return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True)
 
-    def _loss_unit(self, Y, sample_weight):
-        """Training minimises ``J / unit`` (1 for the classifiers, whose loss has no units)."""
-        return 1.0
+    def _architecture(self):
+        """``(hidden layer sizes, activation, init, dropout)``, checked: none for a linear model."""
+        if self._linear:
+            return (), "identity", "glorot", 0.0
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))  # an int is one hidden layer
+        if sizes.ndim > 1 or not all(isinstance(n, Integral) and n > 0 for n in sizes.tolist()):
+            raise ValueError(
+                f"hidden_layer_sizes must be a sequence of positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        if self.dropout > 0 and self.solver == "lbfgs":
+            raise ValueError(
+                "dropout is not supported with solver='lbfgs' (dropout makes the objective random); "
+                "set dropout=0 or solver='sgd', 'rmsprop' or 'adam'."
+            )
+        activation = ALIASES.get(self.activation, self.activation)
+        return tuple(int(n) for n in sizes.tolist()), activation, self.init, self.dropout
 
-    def _init_options(self):
-        """Keyword arguments of :meth:`~sknotes.nn.Network.init_params` (the MLPs choose the initialisation)."""
-        return {}
+    def _loss_parameters(self):
+        """The loss's declared parameters (like Huber's ``delta``), from the estimator's parameters."""
+        return {name: getattr(self, name) for name in LOSSES[self._head.loss(self)].parameters}
+
+    def _loss_unit(self, Y, sample_weight):
+        """Twice the objective of predicting the mean of ``y`` (the variance of y, for the squared error).
+
+        Regressors minimise ``J / unit``: the same minimum, with learning
+        rates, ``tol`` and L-BFGS's tolerance that do not depend on the units of y.
+        """
+        loss = bind(self._head.loss(self), **self._loss_parameters())
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here shows as divergence at epoch 1
+            mean = np.average(Y, axis=0, weights=sample_weight)
+            J_mean, _ = weighted_loss(loss, Y, np.broadcast_to(mean, Y.shape), sample_weight)
+        return 2.0 * J_mean if 0 < J_mean < np.inf else 1.0
+
+    def _optimizer(self, network, X, sample_weight, state, incremental):
+        """The solver's optimizer: a new one, or (``partial_fit``) the state's own with the current hyperparameters.
+
+        Its hyperparameters come from the estimator's parameters of the same
+        names, as the optimizer declares them. With ``learning_rate='auto'`` on
+        a linear model, full-batch 'sgd' adapts its step from ``1 / L`` on
+        (:class:`~sknotes.nn.optimizers.SGD`'s ``grow``).
+        """
+        if self.solver == "lbfgs":
+            return None
+        Optimizer = OPTIMIZERS[self.solver]
+        settings = {name: getattr(self, name) for name in Optimizer.HYPERPARAMETERS}
+        settings["learning_rate"] = self._step_size(network, X, sample_weight, state)
+        if self.solver == "sgd":
+            settings["grow"] = AUTO_STEP_GROWTH if self.learning_rate == "auto" and len(network.layers) == 1 else 1.0
+        if incremental and isinstance(state.optimizer, Optimizer):
+            for name, value in settings.items():
+                setattr(state.optimizer, name, value)
+            return state.optimizer
+        return Optimizer(**settings)
 
     def _step_size(self, network, X, sample_weight, state):
         """The learning rate: ``learning_rate``, or the step that ``'auto'`` stands for.
 
-        ``'auto'`` is ``1 / L(b)`` for 'sgd' on a linear model, from the
-        bound on the gradient's Lipschitz constant of
-        :func:`~sknotes.nn.stepsize.lipschitz_bound`; 0.001 for Adam and
-        RMSProp (the step their authors recommend, the size of a step whatever
-        the gradient's scale) and for 'sgd' on an MLP. It is computed once per
-        ``fit`` (at the first ``partial_fit``) and kept.
+        ``'auto'`` is ``1 / L(b)`` for 'sgd' on a linear model, from the bound
+        on the gradient's Lipschitz constant of
+        :func:`~sknotes.nn.stepsize.lipschitz_bound`; :data:`AUTO_STEP` else.
+        It is computed once per ``fit`` (at the first ``partial_fit``) and kept.
         """
         if self.learning_rate != "auto":
             return self.learning_rate
         if state.auto_learning_rate is None:
+            state.auto_learning_rate = AUTO_STEP
             if self.solver == "sgd" and len(network.layers) == 1:
                 batch_size = X.shape[0] if self.batch_size is None else self.batch_size
                 offset, scale, _, output_scale = state.standardisation
-                curvature = LOSSES[self._loss_name()].curvature
+                curvature = LOSSES[self._head.loss(self)].curvature
                 L = lipschitz_bound(X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size)
                 if output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
                     L *= float(np.max(output_scale.astype(np.float64) ** 2))
-                L /= state.loss_unit  # and training minimises J / unit
-                state.auto_learning_rate = 1.0 / L
-            else:
-                state.auto_learning_rate = 0.001
+                state.auto_learning_rate = state.loss_unit / L  # and training minimises J / unit
         return state.auto_learning_rate
 
-    def _configure_optimizer(self, optimizer, network, learning_rate):
-        """Create the optimizer of ``self.solver``, or update an existing one's hyperparameters.
-
-        With ``learning_rate='auto'`` on a linear model, full-batch 'sgd' adapts its
-        step from ``1 / L`` on (:class:`~sknotes.nn.optimizers.SGD`'s ``grow``).
-        """
-        if self.solver == "sgd":
-            hyper = {"learning_rate": learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
-            hyper["grow"] = AUTO_STEP_GROWTH if self.learning_rate == "auto" and len(network.layers) == 1 else 1.0
-        else:
-            hyper = {"learning_rate": learning_rate, "beta_1": self.beta_1, "beta_2": self.beta_2}
-            hyper["epsilon"] = self.epsilon
-        if optimizer is None:
-            return OPTIMIZERS[self.solver](**hyper)
-        for name, value in hyper.items():
-            setattr(optimizer, name, value)
-        return optimizer
-
-    def _loss_function(self):
-        loss = LOSSES[self._loss_name()].function
-        return partial(loss, delta=self.delta) if self._loss_name() == "huber" else loss
-
-    def _split(self, X, Y, sample_weight, rng):
+    def _split(self, head, X, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows for early stopping.
 
         Stratified by class for classifiers when every class has at least two
@@ -373,7 +369,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 f"{X.shape[0]} rows is {n_val}. Increase validation_fraction or the size of your dataset, or set "
                 "early_stopping=False."
             )
-        labels = self._stratify(Y)
+        labels = head.stratify(self, Y)
         if labels is not None:
             counts = np.bincount(labels)
             counts = counts[counts > 0]
@@ -381,7 +377,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 labels = None
         sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
         X, X_val, Y, Y_val, sw, sw_val = train_test_split(X, Y, sw, test_size=n_val, random_state=rng, stratify=labels)
-        labels = self._stratify(Y)
+        labels = head.stratify(self, Y)
         too_few_classes = labels is not None and np.unique(labels[sw > 0]).size < 2
         if not (sw.sum() > 0 and sw_val.sum() > 0) or too_few_classes:
             raise ValueError(
@@ -391,15 +387,42 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             )
         return X, X_val, Y, Y_val, (None if sample_weight is None else sw), sw_val
 
+    # ---- the fitted parameters ----------------------------------------------------------
+
+    def _store_parameters(self, network, theta):
+        """Store the flat parameters as the public fitted attributes (``coef_`` / ``coefs_``)."""
+        layers = network.to_layers(theta)
+        if self._linear:
+            ((W, b),) = layers
+            self.coef_, self.intercept_ = np.ascontiguousarray(W.T), b
+            if getattr(self, "_y_1d", False):  # one target: 1-D coef_ and a scalar intercept_, as Ridge
+                self.coef_, self.intercept_ = self.coef_[0], self.intercept_[0]
+        else:
+            self.coefs_ = [W for W, _ in layers]
+            self.intercepts_ = [b for _, b in layers]
+            self.n_layers_ = len(layers) + 1
+            self.n_outputs_ = layers[-1][0].shape[1]
+
+    def _layers(self):
+        """The fitted attributes as per-layer ``(W, b)``, ``W`` of shape (n_in, n_out)."""
+        if self._linear:
+            return [(np.atleast_2d(self.coef_).T, np.atleast_1d(self.intercept_))]
+        return list(zip(self.coefs_, self.intercepts_))
+
+    def _n_outputs(self):
+        """Number of network outputs of the fitted estimator."""
+        return self._layers()[-1][0].shape[1]
+
     # ---- prediction ---------------------------------------------------------------------
 
     def _forward(self, X):
         """Validated ``X`` through the fitted network: raw outputs, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=_DTYPES)
-        network = self._build_network(self.n_features_in_, self._n_outputs())
-        params = [(W.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)) for W, b in self._get_params()]
-        return network.forward(params, X)[0]
+        layers = [(W.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)) for W, b in self._layers()]
+        _, activation, _, _ = self._architecture()
+        sizes = [W.shape[0] for W, _ in layers] + [layers[-1][0].shape[1]]
+        return Network(sizes, activation, self.out_activation_).forward(layers, X)[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -407,57 +430,38 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         return tags
 
 
+def _validation_score(head, est, network, X, Y, sample_weight, theta):
+    """The head's score (R^2 or accuracy) of the parameters ``theta`` on the early-stopping rows."""
+    return head.score(est, network.forward(theta, X)[0], Y, sample_weight)
+
+
 class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
-    """Regression front end: float targets, one network output per target, R^2 for early stopping."""
+    """Regression front end: float targets, one network output per target (:class:`~sknotes._heads.RegressionHead`)."""
 
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
-        "loss": [choices({"squared_error", "absolute_error", "huber"})],
-        "delta": [Interval(Real, 0, None, closed="neither")],
+        "loss": [choices(REGRESSION_LOSSES)],
+        **{name: _constraint(setting) for name, setting in LOSS_SETTINGS.items()},
     }
+    _head = RegressionHead()
 
-    def _loss_name(self):
-        return self.loss
+    def _choose_head(self, y, first_call):
+        return self._head
 
     def _validate_fit_data(self, X, y, reset):
         return validate_data(
             self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True, y_numeric=True
         )
 
-    def _encode_targets(self, y, first_call, incremental, classes):
-        if first_call:
-            self._y_1d = y.ndim == 1
-            self.out_activation_ = "identity"
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if not first_call and Y.shape[1] != self._n_outputs():
-            raise ValueError(
-                f"y has {Y.shape[1]} targets, but {type(self).__name__} was fitted with {self._n_outputs()}."
-            )
-        return Y
-
-    def _loss_unit(self, Y, sample_weight):
-        """Twice the objective of predicting the mean of ``y`` (the variance of y, for the squared error).
-
-        Training minimises ``J / unit``: the same minimum, with learning
-        rates, ``tol`` and L-BFGS's tolerance that do not depend on the units of y.
-        """
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here shows as divergence at epoch 1
-            mean = np.average(Y, axis=0, weights=sample_weight)
-            J_mean, _ = weighted_loss(self._loss_function(), Y, np.broadcast_to(mean, Y.shape), sample_weight)
-        return 2.0 * J_mean if 0 < J_mean < np.inf else 1.0
-
-    def _validation_score(self, network, theta, X, Y, sample_weight):
-        return r2_score(Y, network.forward(theta, X)[0], sample_weight=sample_weight)
-
     @stochastic_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch of the 'sgd' or 'adam' solver over the given rows.
+        """Run one epoch of the 'sgd', 'rmsprop' or 'adam' solver over the given rows.
 
         The first call initialises the model; later calls continue from it.
-        The optimizer's state (momentum, Adam moments, step count) carries over
-        between calls and through pickling; a changed ``learning_rate`` takes
-        effect at the next call.
+        The optimizer's state (momentum, moment estimates, step count) carries
+        over between calls and through pickling; a changed ``learning_rate``
+        takes effect at the next call.
 
         Parameters
         ----------
@@ -485,8 +489,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
             The network's output, in the dtype of ``X`` (float32 or float64).
         """
-        Z = self._forward(X)
-        return Z.ravel() if self._y_1d else Z
+        return self._head.predict(self, self._forward(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -494,13 +497,16 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         return tags
 
 
-class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
-    """Classification front end: labels to indicator targets, class weights, probabilities.
+def _has_probabilities(estimator):
+    """``predict_proba`` exists where every head of the estimator makes probabilities (not with the hinge)."""
+    return all(head.probabilities for head in estimator._heads.values())
 
-    The network's raw outputs ``Z`` are class scores. With a softmax output
-    there is one score per class (also for two classes); with a sigmoid output
-    there is a single score for two classes, or one per label for a
-    multilabel indicator ``y``.
+
+class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
+    """Classification front end: the head chosen by the type of the targets, class weights, probabilities.
+
+    ``_heads`` maps the target types the estimator accepts ('binary',
+    'multiclass', 'multilabel-indicator') to the head that trains on them.
     """
 
     _parameter_constraints: dict = {
@@ -508,135 +514,41 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         "class_weight": [dict, choices({"balanced"}), None],
     }
 
-    #: Output for two classes: 'softmax' (two scores) or 'sigmoid' (one score).
-    _binary_output = "softmax"
-    #: Whether a label indicator matrix ``y`` (multilabel classification) is accepted.
-    _multilabel = False
-
     def _validate_fit_data(self, X, y, reset):
-        X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=self._multilabel)
+        multilabel = "multilabel-indicator" in self._heads
+        X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=multilabel)
         if y.ndim == 2 and y.shape[1] == 1:  # a column vector is not a multilabel target
             y = column_or_1d(y, warn=True)
         return X, y
 
-    def _more_validate_params(self, incremental):
-        super()._more_validate_params(incremental)
-        if isinstance(self.class_weight, dict):
-            bad = {
-                label: weight
-                for label, weight in self.class_weight.items()
-                if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
-            }
-            if bad:
-                raise ValueError(f"class_weight must map labels to finite non-negative numbers; got {bad}.")
-
-    def _encode_targets(self, y, first_call, incremental, classes):
+    def _choose_head(self, y, first_call):
+        """The head for ``y``'s type of target (set on the first call; later calls must match it)."""
         check_classification_targets(y)
-        target_type = type_of_target(y)
-        if target_type.endswith("multioutput"):
+        target = type_of_target(y)
+        if target not in self._heads:
             raise ValueError(
-                f"{type(self).__name__} does not support {target_type} targets (a 2-D y of class labels); pass a "
-                "1-D y, or a 0/1 label indicator matrix for multilabel classification."
+                f"{type(self).__name__} does not support {target} targets; it supports {sorted(self._heads)}."
             )
-        multilabel = target_type == "multilabel-indicator"
-        if incremental:
-            _check_partial_fit_first_call(self, classes)
-        elif first_call:  # unique_labels(y), without a third type_of_target (a few hundred microseconds)
-            self.classes_ = np.arange(y.shape[1]) if multilabel else np.unique(y)
         if first_call:
-            if self.classes_.shape[0] < 2 and not multilabel:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data "
-                    f"contains only one class: {self.classes_[0]!r}."
-                )
-            binary = self.classes_.shape[0] == 2
-            self.out_activation_ = "sigmoid" if multilabel or binary and self._binary_output == "sigmoid" else "softmax"
-        if multilabel != (self.out_activation_ == "sigmoid" and y.ndim == 2):
-            raise ValueError(f"y is {'not ' * (not multilabel)}a label indicator matrix, unlike at the first call.")
-        if not (first_call or incremental or multilabel) and not np.array_equal(np.unique(y), self.classes_):
-            raise ValueError(  # as scikit-learn's MLP: a warm start continues the same classifier
-                "warm_start can only be used where y has the same classes as in the previous call to fit. "
-                f"Previously got {self.classes_.tolist()}, y has {np.unique(y).tolist()}."
-            )
-        if multilabel:
-            if y.shape[1] != self.classes_.shape[0]:
-                raise ValueError(
-                    f"y has {y.shape[1]} labels, but {self.classes_.shape[0]} were seen at the first call."
-                )
-            return y
-        index = np.searchsorted(self.classes_, y)
-        unseen = (index >= self.classes_.shape[0]) | (self.classes_[np.minimum(index, self.classes_.shape[0] - 1)] != y)
-        if unseen.any():
-            raise ValueError(
-                f"y contains labels {np.unique(y[unseen]).tolist()} that are not in classes_ "
-                f"{self.classes_.tolist()} (set at the first call to fit or partial_fit)."
-            )
-        Y = np.zeros((y.shape[0], self.classes_.shape[0]))
-        Y[np.arange(y.shape[0]), index] = 1
-        return Y[:, 1:] if self.out_activation_ == "sigmoid" else Y
+            self._target = target
+        elif (target == "multilabel-indicator") != (self._target == "multilabel-indicator"):
+            raise ValueError(f"y is {'not ' * (self._target != 'multilabel-indicator')}a label indicator matrix, "
+                             "unlike at the first call.")  # fmt: skip
+        return self._heads[self._target]
 
-    def _single_label_index(self, Y):
-        """Class index of every row of encoded targets (single-label problems)."""
-        return (Y[:, 0] > 0.5).astype(int) if Y.shape[1] == 1 else Y.argmax(axis=1)
-
-    def _class_weights(self, Y, sample_weight, incremental):
-        multilabel = self.out_activation_ == "sigmoid" and Y.shape[1] > 1
-        if isinstance(self.class_weight, dict):
-            unknown = [label for label in self.class_weight if label not in set(self.classes_.tolist())]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels that are not classes of y: {unknown}; the classes are "
-                    f"{self.classes_.tolist()}."
-                )
-        if self.class_weight is not None:
-            if multilabel:
-                raise ValueError("class_weight is not supported for multilabel y; pass sample_weight instead.")
-            if incremental and self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: the class frequencies of the "
-                    "whole data are unknown. Pass class_weight as a dict, or use fit."
-                )
-            index = self._single_label_index(Y)
-            weights = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[index])
-            per_sample = weights[index].astype(Y.dtype)
-            sample_weight = per_sample if sample_weight is None else sample_weight * per_sample
-        if not incremental and sample_weight is not None and not multilabel:
-            weight_per_class = np.bincount(self._single_label_index(Y), sample_weight, self.classes_.shape[0])
-            if np.count_nonzero(weight_per_class > 0) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes with positive weight, but "
-                    f"only class {self.classes_[weight_per_class.argmax()]!r} has any."
-                )
-        return sample_weight
-
-    def _stratify(self, Y):
-        return None if self.out_activation_ == "sigmoid" and Y.shape[1] > 1 else self._single_label_index(Y)
-
-    def _loss_name(self):
-        return "categorical_crossentropy" if self.out_activation_ == "softmax" else "binary_crossentropy"
-
-    def _labels_from_scores(self, Z):
-        """Predicted class indices (single label) or 0/1 indicators (multilabel) from raw scores."""
-        if self.out_activation_ == "softmax":
-            return Z.argmax(axis=1)
-        return (Z > 0).astype(int).ravel() if Z.shape[1] == 1 else (Z > 0).astype(int)
-
-    def _validation_score(self, network, theta, X, Y, sample_weight):
-        Z = network.forward(theta, X)[0]
-        # Y - 1/2 turns one-hot/indicator targets into scores that decode to the true labels.
-        return accuracy_score(
-            self._labels_from_scores(Y - 0.5), self._labels_from_scores(Z), sample_weight=sample_weight
-        )
+    @property
+    def _head(self):
+        return self._heads[self._target]
 
     @stochastic_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of the 'sgd' or 'adam' solver over the given rows.
+        """Run one epoch of the 'sgd', 'rmsprop' or 'adam' solver over the given rows.
 
         The first call initialises the model and must list all the classes;
-        later calls continue from it. The optimizer's state (momentum, Adam
-        moments, step count) carries over between calls and through pickling; a
-        changed ``learning_rate`` takes effect at the next call.
+        later calls continue from it. The optimizer's state (momentum, moment
+        estimates, step count) carries over between calls and through
+        pickling; a changed ``learning_rate`` takes effect at the next call.
 
         Parameters
         ----------
@@ -656,7 +568,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def decision_function(self, X):
-        """Class scores: the network's raw outputs (logits).
+        """Class scores: the network's raw outputs.
 
         Parameters
         ----------
@@ -665,14 +577,13 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the log-odds of ``classes_[1]`` against
-            ``classes_[0]`` (positive means ``classes_[1]``), as scikit-learn's
-            binary classifiers return; otherwise one score per class (or label).
+            For two classes one score, positive for ``classes_[1]`` (for a
+            softmax, the log-odds of ``classes_[1]`` against ``classes_[0]``),
+            as scikit-learn's binary classifiers return; otherwise one score
+            per class (or label).
         """
-        Z = self._forward(X)
-        if Z.shape[1] == 1:
-            return Z.ravel()
-        return Z[:, 1] - Z[:, 0] if self.out_activation_ == "softmax" and Z.shape[1] == 2 else Z
+        Z = self._forward(X)  # (first: an unfitted estimator raises NotFittedError)
+        return self._head.decision(self, Z)
 
     def predict(self, X):
         """Predict class labels: the class with the highest score (each label with a positive score, multilabel).
@@ -685,9 +596,10 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        labels = self._labels_from_scores(self._forward(X))
-        return labels if labels.ndim == 2 else self.classes_[labels]
+        Z = self._forward(X)
+        return self._head.predict(self, Z)
 
+    @available_if(_has_probabilities)
     def predict_proba(self, X):
         """Class probabilities: ``softmax(Z)``, or ``sigmoid(Z)`` per label, computed stably.
 
@@ -702,10 +614,9 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             where each column is the probability of its own label).
         """
         Z = self._forward(X)
-        if self.out_activation_ == "softmax":
-            return softmax(Z, axis=1)
-        return np.hstack([expit(-Z), expit(Z)]) if Z.shape[1] == 1 else expit(Z)
+        return self._head.proba(Z)
 
+    @available_if(_has_probabilities)
     def predict_log_proba(self, X):
         """Log of the class probabilities, from ``log_softmax`` or ``log_expit`` of the scores.
 
@@ -721,11 +632,9 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         Z = self._forward(X)
-        if self.out_activation_ == "softmax":
-            return log_softmax(Z, axis=1)
-        return np.hstack([log_expit(-Z), log_expit(Z)]) if Z.shape[1] == 1 else log_expit(Z)
+        return self._head.log_proba(Z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = self._multilabel
+        tags.classifier_tags.multi_label = "multilabel-indicator" in self._heads
         return tags

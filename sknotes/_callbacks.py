@@ -107,7 +107,7 @@ class FitCallbacks:
     def _fitted_attributes(self, theta, state):
         """The public fitted attributes of the estimator as if training stopped at ``theta``."""
         scratch = copy.copy(self._estimator)
-        scratch._set_params_from_theta(self._network, theta)
+        scratch._store_parameters(self._network, theta)
         attributes = {name: value for name, value in vars(scratch).items() if name.endswith("_")}
         if state is not None:
             attributes.update(n_iter_=state.n_iter, loss_curve_=list(state.loss_curve))

@@ -1,19 +1,31 @@
-"""Docstring pieces shared by the estimators, filled in by :func:`fill_doc`."""
+"""Docstring pieces shared by the estimators, filled in by :func:`fill_doc`.
+
+Defaults come from each estimator's constructor; option lists, the
+optimizers' hyperparameters and the losses' parameters from the registries
+of :mod:`sknotes.nn`, so that adding a solver, a loss or an activation never
+means writing its documentation out again here.
+"""
+
+import inspect
+import textwrap
+
+from sklearn.base import ClassifierMixin
+
+from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS
 
 PARAMETERS = """    learning_rate : float or 'auto', default='auto'
-        Step size ``eta`` of the 'sgd' and 'adam' solvers; a number keeps
-        it fixed (a grid search over it changes the fit). {auto}
+        Step size ``eta`` of the solvers that take steps ({stepping}); a
+        number keeps it fixed (a grid search over it changes the fit). {auto}
         'lbfgs' chooses its own steps: a number given to it warns.
 
     weight_decay : float, default={weight_decay}
         L2 coefficient ``lambda`` (see Notes). The intercept is not decayed.
 
-    solver : {{'sgd', 'adam', 'lbfgs'}}, default='{solver}'
-        'sgd': mini-batch gradient descent, optionally with ``momentum`` and
-        ``nesterov``; 'adam': Adam; 'lbfgs': full-batch quasi-Newton
-        minimisation of the same objective with ``scipy.optimize.minimize``
-        (ignores ``learning_rate``, ``batch_size``, ``shuffle`` and
-        ``early_stopping``).
+    solver : {{{solvers}}}, default='{solver}'
+{solver_list}
+        - 'lbfgs': full-batch quasi-Newton minimisation of the same objective
+          with ``scipy.optimize.minimize`` (ignores ``learning_rate``,
+          ``batch_size``, ``shuffle`` and ``early_stopping``).
 
     batch_size : int or None, default={batch_size}
         Rows per mini-batch; clipped to the number of samples. ``None`` is
@@ -36,20 +48,10 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
     n_iter_no_change : int, default={n_iter_no_change}
         Epochs without improvement tolerated before stopping.
 
-    momentum : float in [0, 1), default={momentum}
-        Momentum of the 'sgd' solver.
-
-    nesterov : bool, default={nesterov}
-        Use Nesterov momentum with 'sgd'.
-
-    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
-        Decay rates of Adam's moment estimates.
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
+{optimizer_settings}
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows{stratified},
+        Hold out ``validation_fraction`` of the training rows,
         stop when the validation score ({score}) stops improving, and keep the
         parameters of the best epoch.
 
@@ -82,11 +84,47 @@ AUTO_LINEAR = """'auto' gives 'sgd' the step
         full batches the step then adapts: 1.1 times larger after every step
         that lowers the objective, while a step that raises it is taken back
         and the next one is half as large.
-        With 'adam', 'auto' is 0.001."""
+        With the other solvers, 'auto' is 0.001."""
 
 #: How 'auto' sets the step of an MLP.
 AUTO_MLP = """'auto' is 0.001, the step
         Adam's authors recommend (scikit-learn's ``learning_rate_init``)."""
+
+MLP_PARAMETERS = """    hidden_layer_sizes : int or array-like of int, default={hidden_layer_sizes}
+        Number of units of each hidden layer, input side first (an int: one
+        hidden layer).
+
+    activation : {{{activations}}}, default='{activation}'
+        Activation of the hidden layers; 'logistic' (scikit-learn's name) is
+        the sigmoid.
+
+    init : {{'glorot', 'he'}}, default='{init}'
+        Initial weights, ``U(-bound, bound)``: Glorot's
+        ``bound = sqrt(f / (n_in + n_out))`` with ``f = 6`` (2 for a layer
+        followed by the sigmoid), scikit-learn's scaling; or He's
+        ``bound = sqrt(6 / n_in)``, designed for ReLU. Biases start at zero.
+        The weights are drawn in float64 from ``random_state`` and cast, so
+        float32 and float64 fits start alike; they are drawn for
+        standardised inputs (training works in standardised coordinates, see
+        Notes), so the fit does not depend on the scale of the features.
+
+    dropout : float in [0, 1), default={dropout}
+        Inverted dropout on the hidden layers' outputs during training: each
+        unit is zeroed with this probability and the survivors are scaled by
+        ``1 / (1 - dropout)``. Not applied at prediction; refused with 'lbfgs'."""
+
+LOSS_PARAMETERS = """    loss : {{{losses}}}, default='{loss}'
+        Per-sample loss of the residual, summed over the targets:
+
+{loss_list}
+
+{loss_settings}"""
+
+CLASS_WEIGHT = """    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the objective, multiplied into the sample
+        weights: ``{{label: weight}}``, or 'balanced' for
+        ``n_samples / (n_classes * count(label))`` (``fit`` only; not for
+        multilabel y)."""
 
 #: For the regressors, tol is relative to the variance of y.
 RELATIVE_TOL = """ For the regressors, training minimises the
@@ -146,25 +184,92 @@ OBJECTIVE = """    Every solver minimises the same objective over the weights ``
     ``coef_`` are those of the raw features."""
 
 
-def fill_doc(**values):
-    """Class decorator: fill the docstring's ``{parameters}``, ``{attributes}``, ``{objective}`` (and ``{mlp_*}``).
+def _summary(obj):
+    """The first sentence of an object's docstring."""
+    return inspect.getdoc(obj).split("\n")[0].rstrip(".")
 
-    ``values`` fill the defaults and wording in those shared pieces (the
-    same names and meanings everywhere, each estimator's own defaults).
+
+def _item(name, obj):
+    """A bullet of an option list: the option and the first sentence of its object's docstring, wrapped."""
+    return textwrap.fill(f"- {name!r}: {_summary(obj)}.", 78, initial_indent=" " * 8, subsequent_indent=" " * 10)
+
+
+def _interval(setting):
+    """A :class:`~sknotes.nn.settings.Setting`'s type as numpydoc writes it: ``bool``, ``float in [0, 1)``..."""
+    if setting.kind == "bool":
+        return "bool"
+    if setting.high is None:
+        return "float > 0" if setting.closed in ("neither", "right") and setting.low == 0 else "float"
+    left = "[" if setting.closed in ("left", "both") else "("
+    right = "]" if setting.closed in ("right", "both") else ")"
+    return f"float in {left}{setting.low:g}, {setting.high:g}{right}"
+
+
+def _setting(name, setting, default, users):
+    text = f"{setting.doc} Used by {', '.join(repr(user) for user in users)}." if users else setting.doc
+    body = textwrap.fill(text, 78, initial_indent=" " * 8, subsequent_indent=" " * 8)
+    return f"    {name} : {_interval(setting)}, default={default!r}\n{body}\n"
+
+
+def _fields(cls, values):
+    """Everything the shared pieces need for ``cls``: its defaults, wording, and the registries' lists."""
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items() if name != "self"}
+    classifier = issubclass(cls, ClassifierMixin)
+    solvers = list(OPTIMIZERS)
+    optimizer_settings = []
+    for name in dict.fromkeys(n for optimizer in OPTIMIZERS.values() for n in optimizer.HYPERPARAMETERS):
+        users = [solver for solver in solvers if name in OPTIMIZERS[solver].HYPERPARAMETERS]
+        setting = OPTIMIZERS[users[0]].HYPERPARAMETERS[name]
+        optimizer_settings.append(_setting(name, setting, defaults[name], users))
+    solver_list = "\n".join(_item(solver, OPTIMIZERS[solver]) for solver in solvers)
+    fields = {
+        **{name: value for name, value in defaults.items()},
+        "solvers": ", ".join(repr(solver) for solver in (*solvers, "lbfgs")),
+        "solver_list": solver_list,
+        "stepping": ", ".join(repr(solver) for solver in solvers),
+        "optimizer_settings": "\n".join(optimizer_settings).rstrip("\n"),
+        "auto": AUTO_LINEAR if cls._linear else AUTO_MLP,
+        "relative": "" if classifier else RELATIVE_TOL,
+        "score": "accuracy" if classifier else "R^2",
+        "class_weights": ", times the class weights" if classifier else "",
+        "gradient": "",
+        "activations": ", ".join(repr(n) for n, a in ACTIVATIONS.items() if a.hidden),
+        **values,
+    }
+    if "loss" in defaults:
+        losses = [name for name, loss in LOSSES.items() if loss.targets == "values"]
+        fields["losses"] = ", ".join(repr(name) for name in losses)
+        fields["loss_list"] = "\n".join(_item(name, LOSSES[name].function) for name in losses)
+        fields["loss_settings"] = "\n".join(
+            _setting(name, setting, defaults[name], [loss])
+            for loss in losses
+            for name, setting in LOSSES[loss].parameters.items()
+        ).rstrip("\n")
+    return fields
+
+
+def fill_doc(**values):
+    """Class decorator: fill the shared pieces of an estimator's docstring.
+
+    The docstring's ``{parameters}``, ``{attributes}``, ``{objective}``, and
+    where it has them ``{mlp_parameters}``, ``{loss_parameters}`` and
+    ``{class_weight}``, each standing indented on a line of its own, become
+    the shared text with this estimator's defaults and wording. ``values``
+    add or override fields (``gradient``, ``mlp_attributes``).
     """
 
     def decorate(cls):
-        defaults = {"max_iter": 1000, "tol": 1e-4, "n_iter_no_change": 10, "class_weights": "", "gradient": ""}
-        defaults["stratified"], defaults["score"] = "", "R^2"
-        defaults["relative"] = RELATIVE_TOL
-        fields = {**defaults, **values}
+        fields = _fields(cls, values)
         pieces = {
             "parameters": PARAMETERS.format(**fields),
             "attributes": ATTRIBUTES.format(**fields),
             "objective": OBJECTIVE.format(**fields),
+            **({} if cls._linear else {"mlp_parameters": MLP_PARAMETERS.format(**fields)}),
+            **({"class_weight": CLASS_WEIGHT.format(**fields)} if "class_weight" in fields else {}),
+            **({"loss_parameters": LOSS_PARAMETERS.format(**fields)} if "losses" in fields else {}),
             **{name: value for name, value in values.items() if name.startswith("mlp_")},
         }
-        # each placeholder stands indented on a line of its own; the pieces carry their own indentation
+        # the pieces carry their own indentation
         cls.__doc__ = cls.__doc__.format(**{name: piece.lstrip() for name, piece in pieces.items()})
         return cls
 

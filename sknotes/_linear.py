@@ -1,51 +1,24 @@
-"""Linear models: networks with no hidden layer."""
-
-import numpy as np
+"""Linear models: networks with no hidden layer, a head and a loss."""
 
 from ._base import NetworkClassifier, NetworkRegressor
-from ._docs import AUTO_LINEAR, fill_doc
-from .nn import Network
+from ._docs import fill_doc
+from ._heads import HingeHead, SoftmaxHead
 
 
-class _LinearParams:
-    """Maps the single Dense layer to ``coef_`` (n_outputs, n_features) and ``intercept_``."""
-
-    def _build_network(self, n_features, n_outputs, coordinates=None):
-        return Network((n_features, n_outputs), coordinates=coordinates)
-
-    def _set_params_from_theta(self, network, theta):
-        ((W, b),) = network.to_layers(theta)
-        self.coef_, self.intercept_ = np.ascontiguousarray(W.T), b
-
-    def _get_params(self):
-        return [(np.atleast_2d(self.coef_).T, np.atleast_1d(self.intercept_))]
-
-    def _n_outputs(self):
-        return self.coef_.shape[0]
-
-
-@fill_doc(
-    auto=AUTO_LINEAR, weight_decay=0.0, solver="sgd", batch_size=None, n_iter_no_change=5, momentum=0.9, nesterov=True
-)
-class LinearRegressorGD(_LinearParams, NetworkRegressor):
+@fill_doc()
+class LinearRegressorGD(NetworkRegressor):
     """Linear regression trained by gradient descent.
 
     The model of the notes, ``y = X w + b``, fitted by minimising the mean
     (squared, absolute or Huber) error plus an optional L2 penalty, with
-    mini-batch gradient descent, Adam or L-BFGS. With the squared error it
+    gradient descent, RMSProp, Adam or L-BFGS. With the squared error it
     reaches :class:`~sklearn.linear_model.Ridge` with ``alpha = n_samples *
     weight_decay`` (:class:`~sklearn.linear_model.LinearRegression` when
     ``weight_decay=0``). Several targets are fitted at once when ``y`` is 2-D.
 
     Parameters
     ----------
-    loss : {{'squared_error', 'absolute_error', 'huber'}}, default='squared_error'
-        Per-sample loss of the residual ``r = f(x) - y``: ``r^2 / 2``,
-        ``|r|``, or Huber's ``r^2 / 2`` for ``|r| <= delta`` and
-        ``delta (|r| - delta / 2)`` beyond (robust to outliers).
-
-    delta : float, default=1.0
-        Threshold of the Huber loss, in units of ``y``.
+    {loss_parameters}
 
     {parameters}
 
@@ -56,6 +29,9 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
 
     intercept_ : float or ndarray of shape (n_targets,)
         Bias ``b``.
+
+    out_activation_ : str
+        Always 'identity'.
 
     {attributes}
 
@@ -69,10 +45,8 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
     -----
     {objective}
 
-    The parameters start at zero (the objective is convex, so the start does
-    not change the optimum). Gradient descent converges faster when the
-    features are on one scale: put a :class:`~sklearn.preprocessing.MinMaxScaler`
-    or :class:`~sklearn.preprocessing.StandardScaler` before it in a pipeline.
+    The parameters start at zero weights and the mean of ``y`` (the
+    objective is convex, so the start does not change the optimum).
 
     Examples
     --------
@@ -100,6 +74,7 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
         n_iter_no_change=5,
         momentum=0.9,
         nesterov=True,
+        rho=0.9,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -121,6 +96,7 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
         self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.nesterov = nesterov
+        self.rho = rho
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -131,30 +107,11 @@ class LinearRegressorGD(_LinearParams, NetworkRegressor):
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _set_params_from_theta(self, network, theta):
-        super()._set_params_from_theta(network, theta)
-        if self._y_1d:
-            self.coef_, self.intercept_ = self.coef_[0], self.intercept_[0]
-
-    def _n_outputs(self):
-        return 1 if self._y_1d else self.coef_.shape[0]
-
 
 @fill_doc(
-    auto=AUTO_LINEAR,
-    relative="",
-    weight_decay=1e-4,
-    solver="sgd",
-    batch_size=None,
-    n_iter_no_change=5,
-    momentum=0.9,
-    nesterov=True,
-    stratified=" (stratified by class)",
-    score="accuracy",
-    class_weights=", times the class weights",
-    gradient=" and :math:`\\\\partial \\\\ell / \\\\partial f = \\\\mathrm{{softmax}}(f(x)) - y` for the cross-entropy",
+    gradient=" and :math:`\\\\partial \\\\ell / \\\\partial f = \\\\mathrm{{softmax}}(f(x)) - y` for the cross-entropy"
 )
-class SoftmaxClassifier(_LinearParams, NetworkClassifier):
+class SoftmaxClassifier(NetworkClassifier):
     """Softmax regression (multinomial logistic regression) trained by gradient descent.
 
     Class scores ``z = x W + b``, one per class, turned into probabilities by
@@ -168,10 +125,7 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
     ----------
     {parameters}
 
-    class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes in the objective, multiplied into the sample
-        weights: ``{{label: weight}}``, or 'balanced' for
-        ``n_samples / (n_classes * count(label))`` (``fit`` only).
+    {class_weight}
 
     Attributes
     ----------
@@ -184,12 +138,16 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
     intercept_ : ndarray of shape (n_classes,)
         Biases.
 
+    out_activation_ : str
+        Always 'softmax'.
+
     {attributes}
 
     See Also
     --------
     sklearn.linear_model.LogisticRegression : The same model, fitted by second-order solvers.
     MLPFromScratch : The same with hidden layers.
+    LinearSVMGD : A linear classifier on the hinge loss.
 
     Notes
     -----
@@ -214,6 +172,8 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
     True
     """
 
+    _heads = {"binary": SoftmaxHead(), "multiclass": SoftmaxHead()}
+
     def __init__(
         self,
         learning_rate="auto",
@@ -226,6 +186,7 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
         n_iter_no_change=5,
         momentum=0.9,
         nesterov=True,
+        rho=0.9,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -246,6 +207,120 @@ class SoftmaxClassifier(_LinearParams, NetworkClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.nesterov = nesterov
+        self.rho = rho
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+
+@fill_doc(gradient=", which for the hinge loss is :math:`-t` where the margin :math:`t f(x)` is below 1, else 0")
+class LinearSVMGD(NetworkClassifier):
+    """Linear support vector machine: linear scores trained by gradient descent on the notes' hinge loss.
+
+    Class scores ``z = x W + b`` fitted by minimising the hinge loss
+    ``max(0, 1 - t z)`` (``t = +1`` for the class, ``-1`` for the others) plus
+    the L2 penalty, which together make the soft-margin SVM objective. Two
+    classes have one score (positive for ``classes_[1]``); three or more are
+    one-vs-rest, one score per class, as :class:`~sklearn.svm.LinearSVC`
+    does. The prediction is the class with the highest score; there are no
+    probabilities. At ``weight_decay = 1 / (C n_samples)`` the objective is
+    that of ``LinearSVC(C, loss='hinge')`` divided by ``C n_samples`` (with
+    the intercept not penalised).
+
+    Parameters
+    ----------
+    {parameters}
+
+    {class_weight}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights: one row for two classes (the score of ``classes_[1]``), else
+        row ``k`` scores class ``classes_[k]`` against the rest.
+
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Biases.
+
+    out_activation_ : str
+        Always 'identity': the scores are the raw outputs.
+
+    {attributes}
+
+    See Also
+    --------
+    sklearn.svm.LinearSVC : The same model, fitted by coordinate descent (liblinear).
+    sklearn.linear_model.SGDClassifier : ``loss='hinge'``, per-sample stochastic gradient descent.
+    SoftmaxClassifier : A linear classifier on the cross-entropy, with probabilities.
+
+    Notes
+    -----
+    {objective}
+
+    The hinge loss has no gradient at the margin, where gradient descent
+    takes its subgradient (0); the full-batch steps of ``learning_rate='auto'``
+    halve where they overshoot, so the parameters settle at the minimum.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sknotes import LinearSVMGD
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> svm = make_pipeline(MinMaxScaler(), LinearSVMGD(random_state=0)).fit(X, y)
+    >>> svm.decision_function(X[:2]).shape
+    (2,)
+    >>> svm.score(X, y) > 0.95
+    True
+    """
+
+    _heads = {"binary": HingeHead(), "multiclass": HingeHead()}
+
+    def __init__(
+        self,
+        learning_rate="auto",
+        weight_decay=1e-4,
+        *,
+        solver="sgd",
+        batch_size=None,
+        max_iter=1000,
+        tol=1e-4,
+        n_iter_no_change=5,
+        momentum=0.9,
+        nesterov=True,
+        rho=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        class_weight=None,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.solver = solver
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.rho = rho
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -1,87 +1,8 @@
-"""Multi-layer perceptrons: the same network and training loop, with hidden layers."""
+"""Multi-layer perceptrons: hidden layers, a head and a loss, on the same network and training loop as the rest."""
 
-from numbers import Integral, Real
-
-import numpy as np
-from sklearn.utils._param_validation import Interval
-
-from ._base import NetworkClassifier, NetworkRegressor
-from ._docs import AUTO_MLP, fill_doc
-from ._validation import choices
-from .nn import HIDDEN_ACTIVATIONS, Network
-from .nn.layers import INITIALISATIONS
-
-#: Other names accepted for hidden activations: scikit-learn's name for the sigmoid.
-ACTIVATION_ALIASES = {"logistic": "sigmoid"}
-
-_MLP_CONSTRAINTS = {
-    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-    "activation": [choices({*HIDDEN_ACTIVATIONS, *ACTIVATION_ALIASES})],
-    "init": [choices(INITIALISATIONS)],
-    "dropout": [Interval(Real, 0, 1, closed="left")],
-}
-
-_MLP_PARAMETERS = """    hidden_layer_sizes : int or array-like of int, default=(100,)
-        Number of units of each hidden layer, input side first (an int: one
-        hidden layer).
-
-    activation : {'relu', 'tanh', 'sigmoid', 'identity'}, default='relu'
-        Activation of the hidden layers; 'logistic' (scikit-learn's name) is
-        the sigmoid.
-
-    init : {'glorot', 'he'}, default='glorot'
-        Initial weights, ``U(-bound, bound)``: Glorot's
-        ``bound = sqrt(f / (n_in + n_out))`` with ``f = 6`` (2 for a layer
-        followed by the sigmoid), scikit-learn's scaling; or He's
-        ``bound = sqrt(6 / n_in)``, designed for ReLU. Biases start at zero.
-        The weights are drawn in float64 from ``random_state`` and cast, so
-        float32 and float64 fits start alike; they are drawn for
-        standardised inputs (training works in standardised coordinates, see
-        Notes), so the fit does not depend on the scale of the features.
-
-    dropout : float in [0, 1), default=0.0
-        Inverted dropout on the hidden layers' outputs during training: each
-        unit is zeroed with this probability and the survivors are scaled by
-        ``1 / (1 - dropout)``. Not applied at prediction; refused with 'lbfgs'."""
-
-
-class _MLPParams:
-    """Maps the stack of Dense layers to ``coefs_`` / ``intercepts_`` (one array per layer)."""
-
-    def _more_validate_params(self, incremental):
-        super()._more_validate_params(incremental)
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))  # an int is one hidden layer
-        if sizes.ndim > 1 or not all(isinstance(n, Integral) and n > 0 for n in sizes.tolist()):
-            raise ValueError(
-                f"hidden_layer_sizes must be a sequence of positive integers, got {self.hidden_layer_sizes!r}."
-            )
-        if self.dropout > 0 and self.solver == "lbfgs":
-            raise ValueError(
-                "dropout is not supported with solver='lbfgs' (dropout makes the objective random); "
-                "set dropout=0 or solver='sgd' or 'adam'."
-            )
-
-    def _build_network(self, n_features, n_outputs, coordinates=None):
-        sizes = (n_features, *np.atleast_1d(self.hidden_layer_sizes).tolist(), n_outputs)
-        activation = ACTIVATION_ALIASES.get(self.activation, self.activation)
-        return Network(sizes, activation, self.out_activation_, self.dropout, coordinates)
-
-    def _init_options(self):
-        return {"init": self.init}
-
-    def _set_params_from_theta(self, network, theta):
-        params = network.to_layers(theta)
-        self.coefs_ = [W for W, _ in params]
-        self.intercepts_ = [b for _, b in params]
-        self.n_layers_ = len(params) + 1
-        self.n_outputs_ = params[-1][0].shape[1]
-
-    def _get_params(self):
-        return list(zip(self.coefs_, self.intercepts_))
-
-    def _n_outputs(self):
-        return self.coefs_[-1].shape[1]
-
+from ._base import BaseNetworkEstimator, NetworkClassifier, NetworkRegressor
+from ._docs import fill_doc
+from ._heads import SigmoidHead, SoftmaxHead
 
 _MLP_ATTRIBUTES = """    coefs_ : list of ndarray of shape (n_in, n_out)
         Weight matrix of each layer, input side first.
@@ -100,24 +21,12 @@ _MLP_ATTRIBUTES = """    coefs_ : list of ndarray of shape (n_in, n_out)
 
 
 @fill_doc(
-    auto=AUTO_MLP,
-    relative="",
-    weight_decay=1e-4,
-    solver="adam",
-    batch_size=200,
-    momentum=0.9,
-    nesterov=True,
-    max_iter=200,
-    stratified=" (stratified by class)",
-    score="accuracy",
-    class_weights=", times the class weights",
     gradient=", which for the cross-entropy is the predicted probability minus the target",
-    mlp_parameters=_MLP_PARAMETERS,
     mlp_attributes=_MLP_ATTRIBUTES.format(
         outputs="'softmax' for 3+ classes, 'sigmoid' for 2 classes (one score) and for multilabel y"
     ),
 )
-class MLPFromScratch(_MLPParams, NetworkClassifier):
+class MLPFromScratch(NetworkClassifier):
     """Multi-layer perceptron classifier built on the notes' backprop core.
 
     Hidden layers ``h_l = f(h_{{l-1}} W_l + b_l)`` feed an output layer whose
@@ -131,10 +40,7 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
 
     {parameters}
 
-    class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes in the objective, multiplied into the sample
-        weights: ``{{label: weight}}``, or 'balanced' for
-        ``n_samples / (n_classes * count(label))`` (``fit`` only; not for multilabel y).
+    {class_weight}
 
     Attributes
     ----------
@@ -170,9 +76,9 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
     True
     """
 
-    _parameter_constraints: dict = {**NetworkClassifier._parameter_constraints, **_MLP_CONSTRAINTS}
-    _binary_output = "sigmoid"
-    _multilabel = True
+    _parameter_constraints: dict = {**NetworkClassifier._parameter_constraints, **BaseNetworkEstimator._mlp_constraints}
+    _linear = False
+    _heads = {"binary": SigmoidHead(), "multiclass": SoftmaxHead(), "multilabel-indicator": SigmoidHead()}
 
     def __init__(
         self,
@@ -190,6 +96,7 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
         n_iter_no_change=10,
         momentum=0.9,
         nesterov=True,
+        rho=0.9,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -214,6 +121,7 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.nesterov = nesterov
+        self.rho = rho
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -226,18 +134,8 @@ class MLPFromScratch(_MLPParams, NetworkClassifier):
         self.verbose = verbose
 
 
-@fill_doc(
-    auto=AUTO_MLP,
-    weight_decay=1e-4,
-    solver="adam",
-    batch_size=200,
-    momentum=0.9,
-    nesterov=True,
-    max_iter=200,
-    mlp_parameters=_MLP_PARAMETERS,
-    mlp_attributes=_MLP_ATTRIBUTES.format(outputs="always 'identity'"),
-)
-class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
+@fill_doc(mlp_attributes=_MLP_ATTRIBUTES.format(outputs="always 'identity'"))
+class MLPRegressorFromScratch(NetworkRegressor):
     """Multi-layer perceptron regressor built on the notes' backprop core.
 
     Hidden layers ``h_l = f(h_{{l-1}} W_l + b_l)`` feed a linear output layer,
@@ -248,13 +146,7 @@ class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
     ----------
     {mlp_parameters}
 
-    loss : {{'squared_error', 'absolute_error', 'huber'}}, default='squared_error'
-        Per-sample loss of the residual ``r = f(x) - y``: ``r^2 / 2``,
-        ``|r|``, or Huber's ``r^2 / 2`` for ``|r| <= delta`` and
-        ``delta (|r| - delta / 2)`` beyond.
-
-    delta : float, default=1.0
-        Threshold of the Huber loss, in units of ``y``.
+    {loss_parameters}
 
     {parameters}
 
@@ -288,7 +180,8 @@ class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
     True
     """
 
-    _parameter_constraints: dict = {**NetworkRegressor._parameter_constraints, **_MLP_CONSTRAINTS}
+    _parameter_constraints: dict = {**NetworkRegressor._parameter_constraints, **BaseNetworkEstimator._mlp_constraints}
+    _linear = False
 
     def __init__(
         self,
@@ -308,6 +201,7 @@ class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
         n_iter_no_change=10,
         momentum=0.9,
         nesterov=True,
+        rho=0.9,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -333,6 +227,7 @@ class MLPRegressorFromScratch(_MLPParams, NetworkRegressor):
         self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.nesterov = nesterov
+        self.rho = rho
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -1,7 +1,7 @@
 """The one training loop, shared by every estimator.
 
 :func:`train` minimises an objective ``J(theta)`` given as a function
-``objective(theta, X, Y, sample_weight, rng) -> (J, dJ/dtheta)`` over a flat
+``objective(theta, X, Y, sample_weight=..., rng=...) -> (J, dJ/dtheta)`` over a flat
 parameter vector. It runs mini-batch gradient steps with an optimizer from
 :mod:`sknotes.nn.optimizers` (``'sgd'``, ``'adam'``), or hands the full-batch
 objective to ``scipy.optimize.minimize(method='L-BFGS-B')`` (``'lbfgs'``).
@@ -138,7 +138,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
     Parameters
     ----------
     objective : callable
-        ``objective(theta, X, Y, sample_weight, rng) -> (J, grad)`` on a batch
+        ``objective(theta, X, Y, sample_weight=..., rng=...) -> (J, grad)`` on a batch
         (``rng`` draws dropout masks, see ``config.dropout``). ``grad`` may
         be an array that the objective overwrites at its next call; so may
         the batch ``X`` and ``Y`` it is given be overwritten afterwards.
@@ -168,92 +168,105 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
     ValueError
         If the objective becomes non-finite or explodes; names the epoch.
     """
-    theta = theta.copy()
+    if config.solver == "lbfgs":
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _stopped(
+                _train_lbfgs(objective, theta.copy(), state, X, Y, sample_weight, config, on_epoch_end), config
+            )
+    theta, sw = theta.copy(), sample_weight
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if config.solver == "lbfgs":
-            result = _train_lbfgs(objective, theta, state, X, Y, sample_weight, config, on_epoch_end)
-        else:
-            result = _train_epochs(objective, theta, state, X, Y, sample_weight, config, validation_score, on_epoch_end)
-    if config.verbose and result.reason:
-        print(f"Stopped after {result.state.n_iter} {_iterations(config)} in all: {result.reason}.")
-    return result
-
-
-def _iterations(config):
-    return "iterations" if config.solver == "lbfgs" else "epochs"
-
-
-def _train_epochs(objective, theta, state, X, Y, sw, config, validation_score, on_epoch_end):
-    n_samples = X.shape[0]
-    batch_size = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
-    total_weight = n_samples if sw is None else float(sw.sum())
-    X_batch, Y_batch = _RowGatherer(X, batch_size), _RowGatherer(Y, batch_size)
-    full_batch, first_epoch = batch_size == n_samples, state.n_iter + 1  # full-batch steps compare J: restarts
-    tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
-    best_theta, reason, annealed, streak_total = None, "", 0, 0.0
-    shuffled = config.shuffle and batch_size < n_samples
-    rng = state.rng if config.dropout else None
-    checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
-    for _ in range(config.max_iter):
-        start, epoch = time.perf_counter(), state.n_iter + 1
-        checkpoint.save(theta, state)
-        try:
-            order = state.rng.permutation(n_samples) if shuffled else None
-            epoch_loss = 0.0
-            for batch in gen_batches(n_samples, batch_size):
-                rows = batch if order is None else order[batch]
-                sw_b = None if sw is None else sw[rows]
-                if sw_b is not None and not sw_b.sum() > 0:
-                    continue  # a batch of zero-weight rows contributes nothing
-                J, grad = objective(theta, X_batch(rows), Y_batch(rows), sw_b, rng)
-                if not (math.isfinite(J) and J <= state.explosion_limit(J)):
-                    raise _divergence(epoch, J)
-                state.optimizer.step(theta, grad, J if full_batch and epoch > first_epoch else None)
-                epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
-            if not np.isfinite(theta).all():
-                raise _divergence(epoch, np.nan)
-            state.n_iter += 1
-            state.loss_curve.append(epoch_loss * unit)
-            if validation_score is not None:
-                score = validation_score(theta)
-                state.validation_scores.append(score)
-                improved = tol is None or score > state.best_validation_score + tol
-                if score > state.best_validation_score:
-                    state.best_validation_score, best_theta = score, theta.copy()
-            else:
-                improved = tol is None or epoch_loss * unit < state.best_loss - tol * unit
-            state.best_loss = min(state.best_loss, epoch_loss * unit)
-            state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-            streak_total = 0.0 if improved else streak_total + epoch_loss * unit
-            if config.verbose:
-                score = f", validation score = {score:.6g}" if validation_score is not None else ""
-                print(f"Epoch {epoch}: loss = {epoch_loss * unit:.8g}{score}, {time.perf_counter() - start:.3f} s")
-            stop = on_epoch_end is not None and on_epoch_end(state, theta)
-        except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
-            return _interrupted(checkpoint.restore(state), state)
-        if stop:
-            reason = "a callback asked to stop"
-            break
-        if tol is not None and state.no_improvement_count > patience:
-            what = "validation score" if validation_score is not None else "objective"
-            # above its best on average over the stall: noise or a kink, which smaller steps get below
-            stall_mean = streak_total / state.no_improvement_count
-            above = validation_score is None and stall_mean > state.best_loss + tol * unit
-            adapting = getattr(state.optimizer, "grow", 1.0) > 1  # a step that adapts itself needs no annealing
-            if config.solver == "sgd" and above and not adapting and annealed < ANNEAL_TIMES:
-                state.optimizer.learning_rate /= ANNEAL_FACTOR
-                annealed, state.no_improvement_count, streak_total = annealed + 1, 0, 0.0
+        n_samples = X.shape[0]
+        batch_size = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
+        total_weight = n_samples if sw is None else float(sw.sum())
+        X_batch, Y_batch = _RowGatherer(X, batch_size), _RowGatherer(Y, batch_size)
+        full_batch, first_epoch = batch_size == n_samples, state.n_iter + 1  # full-batch steps compare J: restarts
+        tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
+        best_theta, reason, annealed, streak_total = None, "", 0, 0.0
+        shuffled = config.shuffle and batch_size < n_samples
+        rng = state.rng if config.dropout else None
+        checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
+        for _ in range(config.max_iter):
+            start, epoch = time.perf_counter(), state.n_iter + 1
+            checkpoint.save(theta, state)
+            try:
+                order = state.rng.permutation(n_samples) if shuffled else None
+                epoch_loss = 0.0
+                for batch in gen_batches(n_samples, batch_size):
+                    rows = batch if order is None else order[batch]
+                    sw_b = None if sw is None else sw[rows]
+                    if sw_b is not None and not sw_b.sum() > 0:
+                        continue  # a batch of zero-weight rows contributes nothing
+                    J, grad = objective(theta, X_batch(rows), Y_batch(rows), sample_weight=sw_b, rng=rng)
+                    if not (math.isfinite(J) and J <= state.explosion_limit(J)):
+                        raise _divergence(epoch, J)
+                    state.optimizer.step(theta, grad, J if full_batch and epoch > first_epoch else None)
+                    epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
+                if not np.isfinite(theta).all():
+                    raise _divergence(epoch, np.nan)
+                state.n_iter += 1
+                state.loss_curve.append(epoch_loss * unit)
+                if validation_score is not None:
+                    score = validation_score(theta)
+                    state.validation_scores.append(score)
+                    improved = tol is None or score > state.best_validation_score + tol
+                    if score > state.best_validation_score:
+                        state.best_validation_score, best_theta = score, theta.copy()
+                else:
+                    improved = tol is None or epoch_loss * unit < state.best_loss - tol * unit
+                state.best_loss = min(state.best_loss, epoch_loss * unit)
+                state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+                streak_total = 0.0 if improved else streak_total + epoch_loss * unit
                 if config.verbose:
-                    print(f"The objective stalled above its best: learning rate divided by {ANNEAL_FACTOR:g}.")
-                continue
-            reason = f"the {what} did not improve by more than tol={tol:g} for {patience + 1} epochs in a row"
-            break
-    else:
-        if tol is not None:
-            reason = f"max_iter={config.max_iter} epochs reached"
-    if best_theta is not None:
-        theta = best_theta
-    return Result(theta, state, converged=bool(reason) and not reason.startswith("max_iter"), reason=reason)
+                    score = f", validation score = {score:.6g}" if validation_score is not None else ""
+                    print(f"Epoch {epoch}: loss = {epoch_loss * unit:.8g}{score}, {time.perf_counter() - start:.3f} s")
+                stop = on_epoch_end is not None and on_epoch_end(state, theta)
+            except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
+                return _interrupted(checkpoint.restore(state), state)
+            if stop:
+                reason = "a callback asked to stop"
+                break
+            if tol is not None and state.no_improvement_count > patience:
+                if _anneal(config, state, validation_score is None, streak_total, annealed):
+                    annealed, streak_total = annealed + 1, 0.0
+                    continue
+                what = "validation score" if validation_score is not None else "objective"
+                reason = f"the {what} did not improve by more than tol={tol:g} for {patience + 1} epochs in a row"
+                break
+        else:
+            if tol is not None:
+                reason = f"max_iter={config.max_iter} epochs reached"
+        if best_theta is not None:
+            theta = best_theta
+        return _stopped(
+            Result(theta, state, converged=bool(reason) and not reason.startswith("max_iter"), reason=reason), config
+        )
+
+
+def _anneal(config, state, on_objective, streak_total, annealed):
+    """After a stall, divide a fixed 'sgd' step by :data:`ANNEAL_FACTOR` if that can help; True if it did.
+
+    It can when the objective stayed above its best by more than ``tol`` on
+    average over the stall (mini-batch noise or the kink of a loss, which
+    smaller steps get below), at most :data:`ANNEAL_TIMES` times. A step that
+    adapts itself (``grow > 1``) needs no annealing.
+    """
+    stall_mean = streak_total / state.no_improvement_count
+    above = on_objective and stall_mean > state.best_loss + config.tol * state.loss_unit
+    if config.solver != "sgd" or not above or state.optimizer.grow > 1 or annealed >= ANNEAL_TIMES:
+        return False
+    state.optimizer.learning_rate /= ANNEAL_FACTOR
+    state.no_improvement_count = 0
+    if config.verbose:
+        print(f"The objective stalled above its best: learning rate divided by {ANNEAL_FACTOR:g}.")
+    return True
+
+
+def _stopped(result, config):
+    """``result``, after printing (verbose) why training stopped."""
+    if config.verbose and result.reason:
+        what = "iterations" if config.solver == "lbfgs" else "epochs"
+        print(f"Stopped after {result.state.n_iter} {what} in all: {result.reason}.")
+    return result
 
 
 class _Checkpoint:
@@ -325,7 +338,7 @@ def _train_lbfgs(objective, theta, state, X, Y, sw, config, on_epoch_end):
     iterate = {"theta": theta.copy()}
 
     def fun(t):
-        J, grad = objective(t.astype(dtype, copy=False), X, Y, sw, None)
+        J, grad = objective(t.astype(dtype, copy=False), X, Y, sample_weight=sw, rng=None)
         state.explosion_limit(J)
         return J, np.array(grad, dtype=np.float64)  # a copy: the objective may reuse its gradient array
 

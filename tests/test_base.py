@@ -45,7 +45,7 @@ def test_allowed_values_are_listed_in_sorted_order(classification):
     for _ in range(3):  # a set would print in an order that changes from run to run (string hashing)
         with pytest.raises(ValueError, match="among " + expected.replace("{", r"\{").replace("}", r"\}")):
             MLPFromScratch(activation="softplus").fit(X, y)
-    with pytest.raises(ValueError, match=r"\{'adam', 'lbfgs', 'sgd'\}"):
+    with pytest.raises(ValueError, match=r"\{'adam', 'lbfgs', 'rmsprop', 'sgd'\}"):
         SoftmaxClassifier(solver="newton").fit(X, y)
 
 

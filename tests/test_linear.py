@@ -24,15 +24,25 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, load_iris, load_wine, make_classification, make_regression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+    make_regression,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer, MinMaxScaler
+from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from sknotes import LinearRegressorGD, SoftmaxClassifier
+from sknotes import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -1054,3 +1064,58 @@ def test_verbose_prints_each_epoch_and_why_training_stopped(solver, capsys):
     assert len(lines) == est.n_iter_ + 1 and len(set(lines)) == len(lines)  # one line each, none repeated
     if solver == "sgd":
         assert "did not improve by more than tol=0.0001 for 6 epochs in a row" in lines[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# LinearSVMGD: the notes' hinge loss, one-vs-rest
+# ---------------------------------------------------------------------------------------------
+
+
+def hinge_objective(coef, intercept, X, y, classes, weight_decay):
+    """J of a linear SVM: mean over samples of the one-vs-rest hinge losses summed over outputs, plus the L2 term."""
+    Z = X @ np.atleast_2d(coef).T + intercept
+    T = LabelBinarizer(pos_label=1, neg_label=-1).fit(classes).transform(y)
+    return float(np.maximum(0, 1 - T * Z).sum(axis=1).mean() + weight_decay / 2 * np.sum(np.asarray(coef) ** 2))
+
+
+def test_linear_svm_reaches_the_objective_of_linear_svc():
+    """At weight_decay = 1 / (C n) the objective is LinearSVC's (hinge loss, intercept barely penalised) over C n."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    lam = 1.0 / X.shape[0]
+    ours = LinearSVMGD(weight_decay=lam).fit(X, y)
+    ref = LinearSVC(C=1.0, loss="hinge", intercept_scaling=100, max_iter=200_000).fit(X, y)
+    J, J_ref = (hinge_objective(e.coef_, e.intercept_, X, y, e.classes_, lam) for e in (ours, ref))
+    assert J < J_ref * (1 + 1e-3)
+    assert ours.coef_.shape == (1, X.shape[1]) and ours.intercept_.shape == (1,)
+    assert_array_equal(ours.predict(X), ours.classes_[(ours.decision_function(X) > 0).astype(int)])
+
+
+@pytest.mark.parametrize("load", [load_digits, load_breast_cancer], ids=["digits", "breast_cancer"])
+def test_linear_svm_is_as_accurate_as_linear_svc_and_sgd_hinge(load):
+    X, y = load(return_X_y=True)
+    scores = {"ours": [], "LinearSVC": [], "SGDClassifier": []}
+    for seed in range(3):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed, stratify=y)
+        scaler = MinMaxScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        lam = 1.0 / X_train.shape[0]  # C = 1
+        models = {
+            "ours": LinearSVMGD(weight_decay=lam),
+            "LinearSVC": LinearSVC(C=1.0, loss="hinge", max_iter=100_000),
+            "SGDClassifier": SGDClassifier(loss="hinge", alpha=lam, random_state=seed),
+        }
+        for name, model in models.items():
+            scores[name].append(fit_quietly(model, X_train, y_train).score(X_test, y_test))
+    mean = {name: np.mean(values) for name, values in scores.items()}
+    assert mean["ours"] >= mean["LinearSVC"] - 0.01 and mean["ours"] >= mean["SGDClassifier"] - 0.01, mean
+
+
+def test_linear_svm_has_scores_and_no_probabilities():
+    X, y = load_digits(return_X_y=True)
+    svm = LinearSVMGD(max_iter=5).set_params(random_state=0)
+    assert not hasattr(svm, "predict_proba") and not hasattr(svm, "predict_log_proba")
+    fit_quietly(svm, X, y)
+    assert svm.decision_function(X[:3]).shape == (3, 10) and svm.coef_.shape == (10, 64)
+    assert svm.out_activation_ == "identity"
+    assert_array_equal(svm.predict(X[:20]), svm.classes_[svm.decision_function(X[:20]).argmax(axis=1)])

@@ -1,6 +1,7 @@
 """MLPFromScratch and MLPRegressorFromScratch: hidden layers on the same core and training loop."""
 
 import pickle
+from functools import partial
 
 import numpy as np
 import pytest
@@ -18,9 +19,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
-from sknotes._base import _objective
 from sknotes.nn import Network, check_gradient
 from sknotes.nn.coordinates import Standardisation
+from sknotes.nn.losses import bind
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -55,15 +56,19 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
     }[target]
     est = make_est(hidden_layer_sizes=(5,) * depth, activation=activation, weight_decay=0.1, max_iter=1)
     est.set_params(solver="sgd", random_state=0).fit(X, y)
-    state = est._training_state  # the objective training minimises, in its standardised coordinates
-    network = est._build_network(4, est.n_outputs_, Standardisation(*state.standardisation))
-    objective = _objective(network, est._loss_function(), est.weight_decay, state.loss_unit)
-    theta = est._get_theta(network) + 0.05 * rng.normal(size=network.n_params)
-    Y = est._encode_targets(y, first_call=False, incremental=False, classes=None).astype(float)
+    state, unit = est._training_state, est._training_state.loss_unit  # the objective training minimises, J / unit,
+    network = Network(  # in its standardised coordinates
+        [4, *est.hidden_layer_sizes, est.n_outputs_], activation, est.out_activation_,
+        coordinates=Standardisation(*state.standardisation),
+    )  # fmt: skip
+    loss = bind(est._head.loss(est), 1.0 / unit, **est._loss_parameters())
+    objective = partial(network.objective, loss=loss, weight_decay=est.weight_decay / unit)
+    theta = network.from_layers(est._layers()) + 0.05 * rng.normal(size=network.n_params)
+    Y = est._head.encode(est, y, first_call=False, incremental=False).astype(float)
     sw = rng.uniform(0.5, 2, size=12)
 
     def value_and_gradient(t):  # the objective reuses its gradient array: copy it before the next call
-        J, grad = objective(t, X, Y, sw, None)
+        J, grad = objective(t, X, Y, sample_weight=sw)
         return J, grad.copy()
 
     error = check_gradient(value_and_gradient, theta)

@@ -24,6 +24,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+import sknotes._base
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 from sknotes.nn import SGD, Adam, Network
 
@@ -156,6 +157,7 @@ COMMON_BAD = {
     "validation_fraction": ([0.0, 1.0, -0.1, np.nan, None], r"\(0(\.0)?, 1(\.0)?\)"),
     "shuffle": (["no", 3], BOOLEAN),
     "momentum": ([1.0, 1.5, -0.1, np.nan], UNIT_HALF_OPEN),
+    "rho": ([1.0, -0.1, np.nan, "0.9"], UNIT_HALF_OPEN),
     "nesterov": (["yes", None], BOOLEAN),
     "beta_1": ([1.0, -0.1, np.nan], UNIT_HALF_OPEN),
     "beta_2": ([1.0, -0.1, np.nan], UNIT_HALF_OPEN),
@@ -708,7 +710,7 @@ def test_keyboard_interrupt_leaves_the_training_state_of_the_last_completed_epoc
 def test_keyboard_interrupt_during_validation_scoring_keeps_the_completed_epochs(name, monkeypatch):
     X, y = data(name)
     est = make(name, solver="sgd", batch_size=16, max_iter=10, early_stopping=True, learning_rate=0.01)
-    with keyboard_interrupt_at(monkeypatch, est, "_validation_score", 3):
+    with keyboard_interrupt_at(monkeypatch, sknotes._base, "_validation_score", 3):
         try:
             with pytest.warns(ConvergenceWarning, match="interrupted"):
                 est.fit(X, y)

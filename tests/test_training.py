@@ -22,8 +22,8 @@ def problem():
     return net, objective, X, Y
 
 
-def _objective(net, loss, weight_decay, theta, X, Y, sw, rng):
-    return net.objective(theta, X, Y, loss, sw, weight_decay, rng)
+def _objective(net, loss, weight_decay, theta, X, Y, sample_weight=None, rng=None):
+    return net.objective(theta, X, Y, loss, sample_weight, weight_decay, rng)
 
 
 def _state(optimizer=None, seed=0):
@@ -84,11 +84,11 @@ def test_keyboard_interrupt_keeps_last_completed_epoch(problem):
     net, objective, X, Y = problem
     calls = {"n": 0}
 
-    def interrupted(theta, X, Y, sw, rng):
+    def interrupted(theta, X, Y, sample_weight=None, rng=None):
         calls["n"] += 1
         if calls["n"] == 10:  # inside epoch 3 of 4 batches per epoch
             raise KeyboardInterrupt
-        return objective(theta, X, Y, sw, rng)
+        return objective(theta, X, Y, sample_weight, rng)
 
     reference = run(objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, batch_size=16, max_iter=2, tol=None)
     with pytest.warns(ConvergenceWarning, match="interrupted"):
@@ -193,8 +193,8 @@ def test_lbfgs_gets_its_own_copy_of_a_reused_gradient_array(problem):
     net, objective, X, Y = problem
     buffers = {}
 
-    def reusing(theta, X, Y, sw, rng):
-        return net.objective(theta, X, Y, LOSSES["squared_error"].function, sw, 0.0, rng, buffers)
+    def reusing(theta, X, Y, sample_weight=None, rng=None):
+        return net.objective(theta, X, Y, LOSSES["squared_error"].function, sample_weight, 0.0, rng, buffers)
 
     fresh = run(objective, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)
     reused = run(reusing, np.zeros(net.n_params), _state(), X, Y, solver="lbfgs", tol=1e-10)

@@ -9,7 +9,7 @@ from .gradcheck import check_gradient, numerical_gradient
 from .layers import Dense, Dropout
 from .losses import LOSSES, Loss, weighted_loss
 from .network import Network
-from .optimizers import OPTIMIZERS, SGD, Adam
+from .optimizers import OPTIMIZERS, SGD, Adam, RMSProp
 
 __all__ = [
     "ACTIVATIONS",
@@ -22,6 +22,7 @@ __all__ = [
     "Dropout",
     "Loss",
     "Network",
+    "RMSProp",
     "SGD",
     "check_gradient",
     "numerical_gradient",

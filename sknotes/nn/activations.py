@@ -109,3 +109,6 @@ ACTIVATIONS = {
 
 #: Activations that may be used in hidden layers (softmax is an output activation only).
 HIDDEN_ACTIVATIONS = tuple(name for name, activation in ACTIVATIONS.items() if activation.hidden)
+
+#: Other names of activations: 'logistic' is scikit-learn's name for the sigmoid.
+ALIASES = {"logistic": "sigmoid"}

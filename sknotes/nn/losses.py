@@ -26,17 +26,26 @@ hinge                     identity                max(0, 1 - t z), t = 2 y - 1
 ========================  ======================  ===================================
 """
 
+from functools import partial
 from typing import Callable, NamedTuple
 
 import numpy as np
 from scipy.special import expit
+
+from .settings import POSITIVE, Setting
 
 #: exp() of arguments below this gives subnormal numbers (or 0), slow to compute and of no consequence: see _exp.
 EXP_FLOOR = -700.0
 
 
 class Loss(NamedTuple):
-    """A loss function, the output activation it is paired with, and a bound on its curvature.
+    """A loss function and what it declares: its output activation, targets, curvature bound and parameters.
+
+    ``targets`` says what it compares the outputs with: 'values' (the
+    regressors' losses) or 'labels' (0/1 indicators or one-hot rows).
+    ``parameters`` are the function's keyword arguments beyond ``Y`` and
+    ``Z``, which the estimators take from their own parameters of the same
+    names (:class:`~sknotes.nn.settings.Setting`), like Huber's ``delta``.
 
     ``curvature`` bounds the second derivative of the per-sample loss with
     respect to the raw outputs (the largest eigenvalue of its Hessian): 1 for
@@ -49,7 +58,9 @@ class Loss(NamedTuple):
 
     function: Callable
     out_activation: str
+    targets: str
     curvature: float = 1.0
+    parameters: dict = {}
 
 
 def squared_error(Y, Z):
@@ -137,13 +148,40 @@ def hinge(Y, Z):
 
 #: Registry of losses by name, each with the output activation it is fused with.
 LOSSES = {
-    "squared_error": Loss(squared_error, "identity"),
-    "absolute_error": Loss(absolute_error, "identity"),
-    "huber": Loss(huber, "identity"),
-    "binary_crossentropy": Loss(binary_crossentropy, "sigmoid", curvature=0.25),
-    "categorical_crossentropy": Loss(categorical_crossentropy, "softmax", curvature=0.5),
-    "hinge": Loss(hinge, "identity"),
+    "squared_error": Loss(squared_error, "identity", "values"),
+    "absolute_error": Loss(absolute_error, "identity", "values"),
+    "huber": Loss(
+        huber,
+        "identity",
+        "values",
+        parameters={"delta": Setting(1.0, "Threshold of the Huber loss, in units of y.", **POSITIVE)},
+    ),
+    "binary_crossentropy": Loss(binary_crossentropy, "sigmoid", "labels", curvature=0.25),
+    "categorical_crossentropy": Loss(categorical_crossentropy, "softmax", "labels", curvature=0.5),
+    "hinge": Loss(hinge, "identity", "labels"),
 }
+
+
+def bind(name, scale=1.0, **parameters):
+    """The loss ``name`` of :data:`LOSSES` with its parameters bound, its values and gradients times ``scale``.
+
+    Returns a picklable function ``loss(Y, Z) -> (per_sample, dZ)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = bind("huber", scale=0.5, delta=2.0)
+    >>> loss(np.zeros((1, 1)), np.array([[3.0]]))  # 2 (3 - 2 / 2) = 4, halved
+    (array([2.]), array([[1.]]))
+    """
+    function = partial(LOSSES[name].function, **parameters) if parameters else LOSSES[name].function
+    return function if scale == 1.0 else partial(_scaled, function, scale)
+
+
+def _scaled(function, scale, Y, Z):
+    per_sample, dZ = function(Y, Z)
+    dZ *= dZ.dtype.type(scale)
+    return per_sample * scale, dZ
 
 
 def weighted_loss(loss, Y, Z, sample_weight=None):

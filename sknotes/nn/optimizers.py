@@ -6,11 +6,20 @@ place from the gradient ``grad`` of the objective. State (velocities, moment
 estimates, the step count) is created on the first step, kept on the object
 and pickles with it, so training can resume exactly where it stopped.
 ``learning_rate`` is a plain attribute and may be changed between steps.
-Every update works in place; Adam keeps one work array for its temporaries,
-which is not state and is left out of pickles and copies.
+Every update works in place; each optimizer keeps one work array for its
+temporaries, which is not state and is left out of pickles and copies.
+
+Each optimizer declares what it is made of, for the estimators to read:
+``HYPERPARAMETERS`` (besides the learning rate), which the estimators take
+from their own parameters of the same names (:class:`~sknotes.nn.settings.Setting`),
+and ``STATE``, what a step changes.
 """
 
 import numpy as np
+
+from .settings import DECAY, POSITIVE, Setting
+
+_EPSILON = Setting(1e-8, "Constant added to a root mean square before dividing by it.", **POSITIVE)
 
 
 class _Scratch:
@@ -72,6 +81,10 @@ class SGD(_Scratch):
     array([ 0.9, -2.1])
     """
 
+    HYPERPARAMETERS = {
+        "momentum": Setting(0.9, "Momentum ``mu``: the share of the last step kept in the next.", **DECAY),
+        "nesterov": Setting(True, "Nesterov's momentum: the velocity applied before the gradient is taken.", "bool"),
+    }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
     STATE = ("velocity", "t", "previous_loss", "learning_rate", "accepted")
 
@@ -123,6 +136,59 @@ class SGD(_Scratch):
             params += self.velocity
 
 
+class RMSProp(_Scratch):
+    """RMSProp: each weight's step divided by a running root mean square of its gradients.
+
+    ``v <- rho v + (1 - rho) g^2`` and ``theta <- theta - eta g / (sqrt(v) + epsilon)``
+    (Tieleman & Hinton, 2012): the step between momentum, which smooths the
+    direction, and Adam, which does both. Weights with large gradients take
+    smaller steps, weights with small ones larger steps.
+
+    Parameters
+    ----------
+    learning_rate : float
+    rho : float in [0, 1), default=0.9
+        Decay rate of the running mean of squared gradients.
+    epsilon : float > 0, default=1e-8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.zeros(2)
+    >>> RMSProp(learning_rate=0.01).step(theta, np.array([3.0, -0.5]))
+    >>> np.round(theta, 4)  # the first step is eta / sqrt(1 - rho) whatever the gradient's scale
+    array([-0.0316,  0.0316])
+    """
+
+    HYPERPARAMETERS = {
+        "rho": Setting(0.9, "Decay rate of the running mean of squared gradients.", **DECAY),
+        "epsilon": _EPSILON,
+    }
+    #: What a step changes: the attributes to save and restore to go back to a previous step.
+    STATE = ("v", "t")
+
+    def __init__(self, learning_rate, rho=0.9, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.rho = rho
+        self.epsilon = epsilon
+        self.v = None
+        self.t = 0
+
+    def step(self, params, grad, loss=None):
+        """Update ``params`` in place (``loss`` is not used)."""
+        if self.v is None:
+            self.v = np.zeros_like(params)
+        self.t += 1
+        dtype, v, work = params.dtype.type, self.v, self._work_like(params)
+        v *= dtype(self.rho)  # v <- rho v + (1 - rho) g^2
+        v += np.multiply(np.square(grad, out=work), dtype(1 - self.rho), out=work)
+        step = np.sqrt(v, out=work)  # step = eta g / (sqrt(v) + epsilon)
+        step += dtype(self.epsilon)
+        np.divide(grad, step, out=step)
+        step *= dtype(self.learning_rate)
+        params -= step
+
+
 class Adam(_Scratch):
     """Adam: steps scaled by running estimates of the gradient's first and second moments.
 
@@ -146,6 +212,11 @@ class Adam(_Scratch):
     array([-0.01,  0.01])
     """
 
+    HYPERPARAMETERS = {
+        "beta_1": Setting(0.9, "Decay rate of the running mean of gradients.", **DECAY),
+        "beta_2": Setting(0.999, "Decay rate of the running mean of squared gradients.", **DECAY),
+        "epsilon": _EPSILON,
+    }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
     STATE = ("m", "v", "t")
 
@@ -177,4 +248,4 @@ class Adam(_Scratch):
 
 
 #: Registry of optimizers by solver name ('lbfgs' is handled by scipy.optimize in the training loop).
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam}
