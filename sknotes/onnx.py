@@ -17,8 +17,9 @@ Outputs follow scikit-learn's converted models:
   ``label`` and ``probabilities`` (n_samples, n_classes). A multilabel
   model's label is the 0/1 indicator matrix and its probabilities are the
   per-label sigmoids;
-* linear classifiers without probabilities: ``label`` and the decision
-  scores, one column for two classes, as skl2onnx's
+* classifiers without probabilities (:class:`~sknotes.LinearSVMGD`): the
+  decision scores in place of the probabilities (one column for two
+  classes), under the same names and options, as skl2onnx's
   :class:`~sklearn.svm.LinearSVC`.
 
 :doc:`/deploying` shows the whole path, from export to predictions in
@@ -26,6 +27,7 @@ onnxruntime, and what is not exported.
 """
 
 import numpy as np
+from sklearn.base import is_classifier
 
 try:
     import onnx  # noqa: F401  (skl2onnx needs it; named here so that its absence gives the message below)
@@ -41,7 +43,7 @@ except ImportError as exc:
         'install it with pip install "sknotes[onnx]".'
     ) from exc
 
-from ._linear import LinearRegressorGD, SoftmaxClassifier
+from ._linear import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier
 from ._mlp import MLPFromScratch, MLPRegressorFromScratch
 
 __all__ = ["to_onnx"]
@@ -237,11 +239,12 @@ _CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False]
 #: What each kind of estimator registers: (shape calculator, converter, options). The options of the
 #: "classifier" kind are those of skl2onnx's own MLPClassifier; with 'zipmap' among them skl2onnx
 #: parses the model as a classifier (ZipMap on the probabilities unless ``zipmap=False``). The
-#: "linear_scores" kind, like skl2onnx's LinearSVC, has no probabilities and so no ZipMap.
+#: "linear_scores" kind gives decision scores where the others give probabilities, under the same names and
+#: with the same options, as skl2onnx's LinearSVC does.
 _KINDS = {
     "regressor": (_regressor_shapes, _convert_regressor, None),
     "classifier": (_classifier_shapes, _convert_classifier, _CLASSIFIER_OPTIONS),
-    "linear_scores": (_linear_scores_shapes, _convert_linear_scores, {"nocl": [True, False]}),
+    "linear_scores": (_linear_scores_shapes, _convert_linear_scores, {"nocl": [True, False], "zipmap": [True, False]}),
 }
 
 #: The kind (a key of ``_KINDS``) of every sknotes estimator: supporting a new estimator is one entry.
@@ -250,6 +253,7 @@ _ESTIMATOR_KINDS = {
     MLPRegressorFromScratch: "regressor",
     SoftmaxClassifier: "classifier",
     MLPFromScratch: "classifier",
+    LinearSVMGD: "linear_scores",
 }
 
 
@@ -343,7 +347,7 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
     X_sample = np.asarray(X_sample)
     if X_sample.dtype not in (np.float32, np.float64):
         X_sample = X_sample.astype(np.float64)
-    if X_sample.dtype == np.float64 and hasattr(model, "predict_proba") and options is None:
+    if X_sample.dtype == np.float64 and is_classifier(model) and options is None:
         raise ValueError(
             "ONNX's ZipMap, which gives a classifier's probabilities as dicts by default, takes float32 only: "
             'with float64 input pass options={"zipmap": False}, or pass a float32 X_sample.'

@@ -15,7 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import LinearSVC
 
-from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes import LinearRegressorGD, LinearSVMGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes.nn import HIDDEN_ACTIVATIONS
+from sknotes.nn.activations import ALIASES
 
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
@@ -24,9 +26,10 @@ sknotes_onnx = pytest.importorskip("sknotes.onnx")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-ACTIVATIONS = ["relu", "tanh", "sigmoid", "identity"]
+ACTIVATIONS = [*HIDDEN_ACTIVATIONS, *ALIASES]  # every activation, by every name
 CLASSIFIER_TARGETS = {
     SoftmaxClassifier: ["binary", "multiclass"],
+    LinearSVMGD: ["binary", "multiclass"],
     MLPFromScratch: ["binary", "multiclass", "multilabel"],
 }
 REGRESSOR_TARGETS = ["single", "multi-output"]
@@ -61,7 +64,7 @@ def run(onnx_model, X):
 
 def export_and_run(model, X, **options):
     """Convert ``model`` with sknotes.onnx.to_onnx (no ZipMap on probabilities) and run it on ``X``."""
-    if hasattr(model, "predict_proba"):
+    if is_classifier(model):
         options.setdefault("zipmap", False)
     return run(sknotes_onnx.to_onnx(model, X[:1], options=options or None), X)
 
@@ -70,7 +73,11 @@ def assert_same_predictions(model, X, outputs, tol=1e-5):
     """Labels equal ``predict``; probabilities and regression outputs within ``tol``."""
     if is_classifier(model):
         assert_array_equal(outputs["label"], model.predict(X))
-        assert_allclose(outputs["probabilities"], model.predict_proba(X), rtol=0, atol=tol)
+        if hasattr(model, "predict_proba"):
+            assert_allclose(outputs["probabilities"], model.predict_proba(X), rtol=0, atol=tol)
+        else:  # the decision scores, under skl2onnx's name for a LinearSVC's
+            scores = model.decision_function(X).reshape(X.shape[0], -1)
+            assert_allclose(outputs["probabilities"], scores, rtol=tol, atol=tol)
     else:
         assert_allclose(outputs["variable"], model.predict(X).reshape(X.shape[0], -1), rtol=tol, atol=tol)
 
@@ -78,6 +85,7 @@ def assert_same_predictions(model, X, outputs, tol=1e-5):
 CASES = [
     *[(LinearRegressorGD, None, target) for target in REGRESSOR_TARGETS],
     *[(SoftmaxClassifier, None, target) for target in CLASSIFIER_TARGETS[SoftmaxClassifier]],
+    *[(LinearSVMGD, None, target) for target in CLASSIFIER_TARGETS[LinearSVMGD]],
     *[(MLPFromScratch, act, target) for act in ACTIVATIONS for target in CLASSIFIER_TARGETS[MLPFromScratch]],
     *[(MLPRegressorFromScratch, act, target) for act in ACTIVATIONS for target in REGRESSOR_TARGETS],
 ]
