@@ -40,16 +40,10 @@ from sklearn.preprocessing import LabelBinarizer, MinMaxScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from sknotes import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier
 
-
-@pytest.fixture(autouse=True, scope="module")
-def single_threaded_blas():
-    # The problems here are tiny: multi-threaded OpenBLAS only adds contention (3x slower on a busy 2-core box).
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 # 'lbfgs' run to the optimum (the contract: tol=1e-10 reaches J* to ~1e-8 relative).

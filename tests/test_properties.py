@@ -29,7 +29,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 
@@ -65,10 +64,7 @@ LABELS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_threaded_blas():
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 def params(est):

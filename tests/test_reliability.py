@@ -22,7 +22,6 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 import sknotes._base
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
@@ -42,11 +41,7 @@ STOCHASTIC = ["sgd", "adam"]
 SOLVERS = ["sgd", "adam", "lbfgs"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_threaded_blas():
-    # tiny problems: BLAS threads only add contention on a 2-core machine
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 # ---------------------------------------------------------------------------------------------

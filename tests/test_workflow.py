@@ -17,19 +17,13 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
-from threadpoolctl import threadpool_limits
 
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 
 CV = KFold(5, shuffle=True, random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_threaded_blas():
-    # These problems are tiny; on a busy 2-core machine multi-threaded OpenBLAS makes the reference
-    # LogisticRegression on digits take 10-50 s instead of ~0.05 s. One BLAS thread keeps the file fast.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 def pipeline(est):
