@@ -11,6 +11,7 @@
    robust losses, extreme inputs.
 3. Bad input and faults: parameter validation (messages name the parameter),
    non-finite data, shapes, one class, divergence leaving the estimator as it was.
+4. The workflow: in a MinMaxScaler pipeline, cross-validated and grid-searched, beside the peers.
 """
 
 import pickle
@@ -35,7 +36,8 @@ from sklearn.datasets import (
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDClassifier
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelBinarizer, MinMaxScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_sample_weight
@@ -1113,3 +1115,88 @@ def test_linear_svm_has_scores_and_no_probabilities():
     assert svm.decision_function(X[:3]).shape == (3, 10) and svm.coef_.shape == (10, 64)
     assert svm.out_activation_ == "identity"
     assert_array_equal(svm.predict(X[:20]), svm.classes_[svm.decision_function(X[:20]).argmax(axis=1)])
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. in the user's workflow: a MinMaxScaler pipeline, cross-validated and grid-searched, beside the peers
+# ---------------------------------------------------------------------------------------------
+
+# With default parameters the linear models must score like their scikit-learn peers (LinearRegression,
+# LogisticRegression) under the same 5-fold cross-validation; the references are computed here, not hard-coded.
+
+CV = KFold(5, shuffle=True, random_state=0)
+
+
+def pipeline(est):
+    return Pipeline([("scale", MinMaxScaler()), ("est", est)])
+
+
+def cv_score(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the defaults converge on scaled data
+        return cross_val_score(pipeline(est), X, y, cv=CV, error_score="raise").mean()
+
+
+def test_regressor_defaults_match_linear_regression_in_cross_validation():
+    X, y = load_diabetes(return_X_y=True)
+    ours = cv_score(LinearRegressorGD(), X, y)
+    ref = cv_score(LinearRegression(), X, y)
+    assert ref > 0.4  # sanity of the reference
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+@pytest.mark.parametrize("loader", [load_digits, load_wine], ids=["digits", "wine"])
+def test_classifier_defaults_match_logistic_regression_in_cross_validation(loader):
+    X, y = loader(return_X_y=True)
+    ours = cv_score(SoftmaxClassifier(), X, y)
+    ref = cv_score(LogisticRegression(max_iter=5000), X, y)
+    assert ref > 0.9
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+def check_cv_results(search, n_candidates):
+    results = search.cv_results_
+    assert len(results["params"]) == n_candidates
+    score_keys = [key for key in results if key.endswith("test_score") and not key.startswith("rank")]
+    assert len(score_keys) == 2 + CV.get_n_splits()  # mean, std and one per split
+    for key in score_keys:
+        assert np.isfinite(np.asarray(results[key], dtype=float)).all(), key
+    assert search.best_score_ == np.max(results["mean_test_score"])
+
+
+def test_grid_search_regressor_learning_rate_and_weight_decay():
+    X, y = load_diabetes(return_X_y=True)
+    grid = {"est__learning_rate": [0.01, 0.1], "est__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(pipeline(LinearRegressorGD(solver="sgd", random_state=0)), grid, cv=CV, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # some grid points may stop at max_iter; not the point
+        search.fit(X, y)
+    check_cv_results(search, 4)
+    # the learning rate matters with 'sgd' (it would be ignored by 'lbfgs')
+    assert len(set(np.round(search.cv_results_["mean_test_score"], 10))) == 4
+    reference = cv_score(LinearRegressorGD(), X, y)
+    assert abs(search.best_score_ - reference) < 0.02, (search.best_score_, reference)
+    assert search.best_estimator_.named_steps["est"].get_params()["solver"] == "sgd"
+    assert search.score(X, y) > 0.4
+
+
+def test_grid_search_classifier_learning_rate_and_weight_decay():
+    X, y = load_wine(return_X_y=True)
+    grid = {"est__learning_rate": [0.01, 0.1], "est__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(pipeline(SoftmaxClassifier(random_state=0)), grid, cv=CV, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    check_cv_results(search, 4)
+    reference = cv_score(SoftmaxClassifier(), X, y)
+    assert search.best_score_ >= reference - 0.02, (search.best_score_, reference)
+
+
+def test_a_learning_rate_far_beyond_the_auto_step_is_refused_clearly():
+    """On MinMax-scaled diabetes the 'auto' step 1/L is about 0.25; a grid point of 1.0 makes gradient descent with
+    momentum diverge, and the fit says so (GridSearchCV records it) instead of returning NaN weights."""
+    X, y = load_diabetes(return_X_y=True)
+    auto = pipeline(LinearRegressorGD()).fit(X, y).named_steps["est"]._training_state.auto_learning_rate
+    assert 0.1 < auto < 0.5
+    with pytest.raises(ValueError, match="Training diverged at epoch .* smaller learning_rate"):
+        pipeline(LinearRegressorGD(learning_rate=1.0)).fit(X, y)
