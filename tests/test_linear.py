@@ -8,12 +8,12 @@
    ``coef_`` / ``intercept_``, independently of the package.
 2. Behaviour: dtypes, sparse input, DataFrames, randomness, partial_fit,
    warm_start, early stopping, loss curves, warnings, class weights, labels,
-   labels, probabilities, robust losses.
+   robust losses.
 3. LinearSVMGD: the hinge loss, beside LinearSVC and SGDClassifier(loss='hinge').
 4. The workflow: in a MinMaxScaler pipeline, cross-validated and grid-searched, beside the peers.
 
 Bad input, faults (divergence, interruption, extreme inputs), reproducibility and persistence are the contract
-of every estimator: ``tests/common/``.
+of every estimator: ``tests/common/``. Output heads (labels, scores, probabilities): ``tests/test_heads.py``.
 """
 
 import pickle
@@ -689,43 +689,6 @@ def test_class_weight_dict_equals_the_equivalent_sample_weights(solver):
     assert_allclose(params(pf), params(pf_sw), rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
-def test_string_labels_and_two_classes(solver):
-    X, y = iris_data()
-    X, y = X[y > 0], np.array(["versicolor", "virginica"])[y[y > 0] - 1]
-    est = SoftmaxClassifier(solver=solver, weight_decay=1e-3, random_state=0).fit(X, y)
-    assert_array_equal(est.classes_, ["versicolor", "virginica"])
-    assert est.coef_.shape == (2, X.shape[1])
-    assert est.intercept_.shape == (2,)
-
-    scores = est.decision_function(X)
-    assert scores.shape == (X.shape[0],)
-    Z = X @ est.coef_.T + est.intercept_
-    assert_allclose(scores, Z[:, 1] - Z[:, 0], rtol=1e-10, atol=1e-12)
-    assert_array_equal(est.predict(X), est.classes_[(scores > 0).astype(int)])
-    assert est.predict(X).dtype == y.dtype
-
-    proba = est.predict_proba(X)
-    assert proba.shape == (X.shape[0], 2)
-    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-    assert_allclose(proba[:, 1], 1 / (1 + np.exp(-scores)), rtol=1e-10)
-    log_proba = est.predict_log_proba(X)
-    finite = proba > 0
-    assert_allclose(log_proba[finite], np.log(proba[finite]), rtol=1e-10, atol=1e-12)
-    assert est.score(X, y) > 0.9
-
-
-def test_multiclass_probabilities_and_log_probabilities():
-    X, y = wine_data()
-    est = SoftmaxClassifier(random_state=0).fit(X, y)
-    scores, proba, log_proba = est.decision_function(X), est.predict_proba(X), est.predict_log_proba(X)
-    assert scores.shape == proba.shape == (X.shape[0], 3)
-    assert_allclose(scores, X @ est.coef_.T + est.intercept_, rtol=1e-10, atol=1e-12)
-    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-    assert_allclose(log_proba, np.log(proba), rtol=1e-10, atol=1e-12)
-    assert_array_equal(est.predict(X), est.classes_[proba.argmax(axis=1)])
-
-
 def test_partial_fit_classes():
     X, y = wine_data()
     with pytest.raises(ValueError, match="classes"):
@@ -812,16 +775,6 @@ def test_linear_svm_is_as_accurate_as_linear_svc_and_sgd_hinge(load):
             scores[name].append(fit_quietly(model, X_train, y_train).score(X_test, y_test))
     mean = {name: np.mean(values) for name, values in scores.items()}
     assert mean["ours"] >= mean["LinearSVC"] - 0.01 and mean["ours"] >= mean["SGDClassifier"] - 0.01, mean
-
-
-def test_linear_svm_has_scores_and_no_probabilities():
-    X, y = load_digits(return_X_y=True)
-    svm = LinearSVMGD(max_iter=5).set_params(random_state=0)
-    assert not hasattr(svm, "predict_proba") and not hasattr(svm, "predict_log_proba")
-    fit_quietly(svm, X, y)
-    assert svm.decision_function(X[:3]).shape == (3, 10) and svm.coef_.shape == (10, 64)
-    assert svm.out_activation_ == "identity"
-    assert_array_equal(svm.predict(X[:20]), svm.classes_[svm.decision_function(X[:20]).argmax(axis=1)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,10 +8,8 @@ import pytest
 from scipy import sparse
 from sklearn.datasets import (
     load_digits,
-    make_classification,
     make_friedman1,
     make_moons,
-    make_multilabel_classification,
 )
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -152,26 +150,6 @@ def test_float32_starts_where_float64_starts_and_stays_float32(moons):
     assert all(W.dtype == np.float32 for W in b.coefs_ + b.intercepts_)
     assert b.predict_proba(X.astype(np.float32)).dtype == np.float32
     np.testing.assert_allclose(b.coefs_[0], a.coefs_[0], rtol=1e-5, atol=1e-6)
-
-
-def test_output_layer_by_target_type():
-    X, _ = make_classification(n_samples=60, n_features=5, random_state=0)
-    binary = MLPFromScratch((4,), max_iter=5).fit(X, np.arange(60) % 2 == 0)
-    multi = MLPFromScratch((4,), max_iter=5).fit(X, np.arange(60) % 3)
-    Y = make_multilabel_classification(n_samples=60, n_features=5, n_classes=4, random_state=0)[1]
-    multilabel = MLPFromScratch((4,), max_iter=5).fit(X, Y)
-    assert (binary.out_activation_, binary.n_outputs_, binary.n_layers_) == ("sigmoid", 1, 3)
-    assert binary.decision_function(X).shape == (60,)
-    np.testing.assert_array_equal(binary.predict(X), binary.classes_[(binary.decision_function(X) > 0).astype(int)])
-    assert (multi.out_activation_, multi.n_outputs_) == ("softmax", 3)
-    assert (multilabel.out_activation_, multilabel.n_outputs_) == ("sigmoid", 4)
-    assert multilabel.predict(X).shape == (60, 4) and set(np.unique(multilabel.predict(X))) <= {0, 1}
-    for clf in (binary, multi):
-        proba = clf.predict_proba(X)
-        np.testing.assert_allclose(proba.sum(axis=1), 1)
-        np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), rtol=1e-10)
-    reg = MLPRegressorFromScratch((4,), max_iter=5).fit(X, np.c_[X[:, 0], X[:, 1]])
-    assert (reg.out_activation_, reg.n_outputs_, reg.predict(X).shape) == ("identity", 2, (60, 2))
 
 
 def test_red_and_blue_dots_need_a_hidden_layer(moons):
