@@ -1,18 +1,78 @@
-"""The shared scikit-learn front end (sknotes/_base.py): behaviour that matches scikit-learn's MLP."""
+"""The shared scikit-learn front end (sknotes/_base.py): options built from the core's registries, and behaviour
+that matches scikit-learn's MLP.
+"""
 
+import inspect
 import warnings
+from numbers import Real
 
 import numpy as np
 import pytest
-from estimators import CLASSIFIERS, ESTIMATORS, is_mlp, name
+from estimators import CLASSIFIERS, ESTIMATORS, REGRESSORS, is_mlp, name
 from sklearn.base import is_classifier
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from sknotes import MLPFromScratch
+from sknotes.nn import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS
+from sknotes.nn.activations import ALIASES
 
 MLPS = [Est for Est in ESTIMATORS if is_mlp(Est)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the options come from the registries of the core: a new optimizer, loss or activation needs no edit here
+# ---------------------------------------------------------------------------------------------
+
+
+def options(Est, parameter):
+    """The strings the parameter constraint of ``Est`` accepts."""
+    (constraint,) = [c for c in Est._parameter_constraints[parameter] if hasattr(c, "options")]
+    return set(constraint.options)
+
+
+def assert_constraint_is_the_setting(Est, parameter, setting):
+    """The parameter's default and its scikit-learn constraint are what the :class:`Setting` declares."""
+    assert inspect.signature(Est).parameters[parameter].default == setting.default, parameter
+    (constraint,) = Est._parameter_constraints[parameter]
+    if setting.kind == "bool":
+        assert constraint == "boolean", parameter
+    else:
+        bounds = (constraint.type, constraint.left, constraint.right, constraint.closed)
+        assert bounds == (Real, setting.low, setting.high, setting.closed), parameter
+
+
+def test_the_solvers_are_the_optimizers_and_lbfgs(Estimator):
+    assert options(Estimator, "solver") == set(OPTIMIZERS) | {"lbfgs"}
+
+
+@pytest.mark.parametrize("solver", OPTIMIZERS)
+def test_every_optimizer_hyperparameter_is_a_parameter_with_the_declared_default(Estimator, solver):
+    for parameter, setting in OPTIMIZERS[solver].HYPERPARAMETERS.items():
+        assert_constraint_is_the_setting(Estimator, parameter, setting)
+
+
+def test_the_regressors_losses_are_the_losses_of_values_with_their_parameters(Regressor):
+    values = {loss: entry for loss, entry in LOSSES.items() if entry.targets == "values"}
+    assert options(Regressor, "loss") == set(values)
+    for entry in values.values():
+        for parameter, setting in entry.parameters.items():  # Huber's delta
+            assert_constraint_is_the_setting(Regressor, parameter, setting)
+
+
+@pytest.mark.parametrize("Est", MLPS, ids=name)
+def test_the_mlp_activations_are_the_hidden_activations_and_their_aliases(Est):
+    assert options(Est, "activation") == set(HIDDEN_ACTIVATIONS) | set(ALIASES)
+
+
+def test_there_are_classifiers_and_regressors():
+    assert CLASSIFIERS and REGRESSORS and MLPS
+
+
+# ---------------------------------------------------------------------------------------------
+# behaviour that matches scikit-learn's MLP
+# ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
