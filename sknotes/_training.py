@@ -3,7 +3,7 @@
 :func:`train` minimises an objective ``J(theta)`` given as a function
 ``objective(theta, X, Y, sample_weight=..., rng=...) -> (J, dJ/dtheta)`` over a flat
 parameter vector. It runs mini-batch gradient steps with an optimizer from
-:mod:`sknotes.nn.optimizers` (``'sgd'``, ``'adam'``), or hands the full-batch
+any optimizer of :data:`sknotes.nn.OPTIMIZERS`, or hands the full-batch
 objective to ``scipy.optimize.minimize(method='L-BFGS-B')`` (``'lbfgs'``).
 :class:`TrainingConfig` holds how to train (batch size, epochs, stopping).
 
@@ -41,8 +41,9 @@ class TrainingConfig:
 
     Parameters
     ----------
-    solver : {'sgd', 'adam', 'lbfgs'}, default='sgd'
-        For 'sgd' and 'adam', the state's optimizer does the steps.
+    solver : str, default='sgd'
+        A key of ``OPTIMIZERS`` (the state's optimizer does the steps) or
+        'lbfgs'.
     batch_size : int or None, default=None
         Mini-batch size (clipped to ``n_samples``); ``None`` is full batch.
     max_iter : int, default=200

@@ -9,6 +9,8 @@ from pathlib import Path
 import sklearn
 from sklearn.utils._param_validation import StrOptions
 
+from .nn import OPTIMIZERS
+
 _OWN_FILES = tuple(
     str(Path(module.__file__).resolve().parent) + os.sep for module in (sys.modules[__package__], sklearn)
 )
@@ -34,6 +36,12 @@ def caller_stacklevel():
     return level
 
 
+def _one_of(solvers):
+    """``solver='adam', solver='rmsprop' or solver='sgd'``: the epoch-wise solvers, in sorted order."""
+    names = [f"solver='{name}'" for name in sorted(solvers)]
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
 class stochastic_only:
     """Decorator: the method exists only for the epoch-wise solvers, as scikit-learn's ``available_if``.
 
@@ -52,6 +60,6 @@ class stochastic_only:
         if obj.solver == "lbfgs":
             raise AttributeError(
                 f"{type(obj).__name__}.{self.method.__name__} is not available with solver='lbfgs', which "
-                "minimises the full-batch objective; it needs solver='sgd' or solver='adam'."
+                f"minimises the full-batch objective; it needs {_one_of(OPTIMIZERS)}."
             )
         return types.MethodType(self.method, obj)

@@ -7,20 +7,19 @@ import warnings
 
 import numpy as np
 import pytest
+from estimators import SOLVERS
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes import SoftmaxClassifier
 from sknotes._callbacks import FitCallbacks
 
 pytest.importorskip("sklearn.callback", reason="scikit-learn's callback API needs scikit-learn >= 1.9")
-
-ESTIMATORS = [LinearRegressorGD, SoftmaxClassifier, MLPFromScratch, MLPRegressorFromScratch]
 
 
 class Recorder:
@@ -62,14 +61,10 @@ def regression():
     return MinMaxScaler().fit_transform(X), y / 100
 
 
-def _data(Est, iris, regression):
-    return iris if Est in (SoftmaxClassifier, MLPFromScratch) else regression
-
-
-@pytest.mark.parametrize("Est", ESTIMATORS)
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
-def test_one_epoch_task_per_epoch_inside_one_fit_task(Est, solver, iris, regression):
-    X, y = _data(Est, iris, regression)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_one_epoch_task_per_epoch_inside_one_fit_task(Estimator, solver, iris, regression):
+    Est = Estimator
+    X, y = iris if is_classifier(Est()) else regression
     recorder = Recorder()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -1,4 +1,4 @@
-"""Estimator-level tests of LinearRegressorGD and SoftmaxClassifier.
+"""Estimator-level tests of the linear models: LinearRegressorGD, SoftmaxClassifier and LinearSVMGD.
 
 1. The objective: every solver minimises
    ``J = sum_i s_i l_i / sum_i s_i + (lambda / 2) ||W||_F^2`` (biases not decayed),
@@ -8,9 +8,12 @@
    ``coef_`` / ``intercept_``, independently of the package.
 2. Behaviour: dtypes, sparse input, DataFrames, randomness, partial_fit,
    warm_start, early stopping, loss curves, warnings, class weights, labels,
-   robust losses, extreme inputs.
-3. Bad input and faults: parameter validation (messages name the parameter),
-   non-finite data, shapes, one class, divergence leaving the estimator as it was.
+   robust losses.
+3. LinearSVMGD: the hinge loss, beside LinearSVC and SGDClassifier(loss='hinge').
+4. The workflow: in a MinMaxScaler pipeline, cross-validated and grid-searched, beside the peers.
+
+Bad input, faults (divergence, interruption, extreme inputs), reproducibility and persistence are the contract
+of every estimator: ``tests/common/``. Output heads (labels, scores, probabilities): ``tests/test_heads.py``.
 """
 
 import pickle
@@ -33,23 +36,17 @@ from sklearn.datasets import (
     make_classification,
     make_regression,
 )
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDClassifier
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelBinarizer, MinMaxScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from sknotes import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier
 
-
-@pytest.fixture(autouse=True, scope="module")
-def single_threaded_blas():
-    # The problems here are tiny: multi-threaded OpenBLAS only adds contention (3x slower on a busy 2-core box).
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 # 'lbfgs' run to the optimum (the contract: tol=1e-10 reaches J* to ~1e-8 relative).
@@ -442,23 +439,6 @@ def test_without_shuffle_the_random_state_does_not_matter():
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_partial_fit_once_equals_fit_one_epoch(solver):
-    X, y = wine_data()
-    kwargs = dict(solver=solver, batch_size=32, random_state=0)
-    pf = SoftmaxClassifier(**kwargs).partial_fit(X, y, classes=np.unique(y))
-    f = fit_quietly(SoftmaxClassifier(max_iter=1, **kwargs), X, y)
-    assert pf.n_iter_ == f.n_iter_ == 1
-    assert_allclose(params(pf), params(f), rtol=1e-12, atol=1e-15)
-    assert_allclose(pf.loss_curve_, f.loss_curve_, rtol=1e-12)
-
-    Xr, yr = diabetes_data()
-    kwargs = dict(solver=solver, batch_size=32, random_state=0, learning_rate=0.05)
-    pf = LinearRegressorGD(**kwargs).partial_fit(Xr, yr)
-    f = fit_quietly(LinearRegressorGD(max_iter=1, **kwargs), Xr, yr)
-    assert_allclose(params(pf), params(f), rtol=1e-12, atol=1e-15)
-
-
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_partial_fit_keeps_the_optimizer_state(solver):
     """k partial_fit calls are k epochs of one fit: the velocity / Adam moments and step count carry over."""
     X, y = wine_data()
@@ -649,16 +629,6 @@ def test_early_stopping_attributes_of_the_classifier():
     assert_allclose(params(lbfgs), params(SoftmaxClassifier(solver="lbfgs").fit(X, y)), rtol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
-def test_convergence_warning_when_max_iter_is_reached(solver):
-    X, y = diabetes_data()
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
-        LinearRegressorGD(solver=solver, max_iter=2, random_state=0).fit(X, y)
-    Xc, yc = iris_data()
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
-        SoftmaxClassifier(solver=solver, max_iter=2, random_state=0).fit(Xc, yc)
-
-
 def test_no_convergence_warning_with_defaults_on_scaled_data():
     X, y = regression_data()
     Xc, yc = iris_data()
@@ -666,6 +636,18 @@ def test_no_convergence_warning_with_defaults_on_scaled_data():
         warnings.simplefilter("error", ConvergenceWarning)
         LinearRegressorGD(random_state=0).fit(X, y)
         SoftmaxClassifier(random_state=0).fit(Xc, yc)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_verbose_prints_each_epoch_and_why_training_stopped(solver, capsys):
+    X, y = diabetes_data()
+    est = LinearRegressorGD(solver=solver, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    what = "epochs" if solver == "sgd" else "iterations"
+    assert lines[-1].startswith(f"Stopped after {est.n_iter_} {what} in all: ")
+    assert len(lines) == est.n_iter_ + 1 and len(set(lines)) == len(lines)  # one line each, none repeated
+    if solver == "sgd":
+        assert "did not improve by more than tol=0.0001 for 6 epochs in a row" in lines[-1]
 
 
 @cache
@@ -707,43 +689,6 @@ def test_class_weight_dict_equals_the_equivalent_sample_weights(solver):
     assert_allclose(params(pf), params(pf_sw), rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
-def test_string_labels_and_two_classes(solver):
-    X, y = iris_data()
-    X, y = X[y > 0], np.array(["versicolor", "virginica"])[y[y > 0] - 1]
-    est = SoftmaxClassifier(solver=solver, weight_decay=1e-3, random_state=0).fit(X, y)
-    assert_array_equal(est.classes_, ["versicolor", "virginica"])
-    assert est.coef_.shape == (2, X.shape[1])
-    assert est.intercept_.shape == (2,)
-
-    scores = est.decision_function(X)
-    assert scores.shape == (X.shape[0],)
-    Z = X @ est.coef_.T + est.intercept_
-    assert_allclose(scores, Z[:, 1] - Z[:, 0], rtol=1e-10, atol=1e-12)
-    assert_array_equal(est.predict(X), est.classes_[(scores > 0).astype(int)])
-    assert est.predict(X).dtype == y.dtype
-
-    proba = est.predict_proba(X)
-    assert proba.shape == (X.shape[0], 2)
-    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-    assert_allclose(proba[:, 1], 1 / (1 + np.exp(-scores)), rtol=1e-10)
-    log_proba = est.predict_log_proba(X)
-    finite = proba > 0
-    assert_allclose(log_proba[finite], np.log(proba[finite]), rtol=1e-10, atol=1e-12)
-    assert est.score(X, y) > 0.9
-
-
-def test_multiclass_probabilities_and_log_probabilities():
-    X, y = wine_data()
-    est = SoftmaxClassifier(random_state=0).fit(X, y)
-    scores, proba, log_proba = est.decision_function(X), est.predict_proba(X), est.predict_log_proba(X)
-    assert scores.shape == proba.shape == (X.shape[0], 3)
-    assert_allclose(scores, X @ est.coef_.T + est.intercept_, rtol=1e-10, atol=1e-12)
-    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-    assert_allclose(log_proba, np.log(proba), rtol=1e-10, atol=1e-12)
-    assert_array_equal(est.predict(X), est.classes_[proba.argmax(axis=1)])
-
-
 def test_partial_fit_classes():
     X, y = wine_data()
     with pytest.raises(ValueError, match="classes"):
@@ -756,28 +701,6 @@ def test_partial_fit_classes():
     assert est.n_iter_ == 2
     with pytest.raises(ValueError):
         est.partial_fit(X, np.where(y == 2, 7, y))  # a label not in classes_
-
-
-@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
-def test_partial_fit_is_not_available_with_lbfgs(Est):
-    est = Est(solver="lbfgs")
-    assert not hasattr(est, "partial_fit")
-    X, y = iris_data()
-    with pytest.raises(AttributeError) as excinfo:
-        est.partial_fit(X, y)
-    messages = f"{excinfo.value} {excinfo.value.__cause__}"
-    assert "lbfgs" in messages
-    assert hasattr(Est(solver="sgd"), "partial_fit")
-    assert hasattr(Est(solver="adam"), "partial_fit")
-
-
-def test_class_weight_balanced_is_refused_by_partial_fit():
-    X, y = wine_data()
-    est = SoftmaxClassifier(class_weight="balanced")
-    with pytest.raises(ValueError, match="balanced"):
-        est.partial_fit(X, y, classes=[0, 1, 2])
-    with pytest.raises(NotFittedError):
-        check_is_fitted(est)
 
 
 def test_robust_losses_resist_an_outlier():
@@ -807,267 +730,8 @@ def test_huber_with_a_large_delta_is_squared_error():
     assert_allclose(params(huber), params(squared), rtol=1e-6)
 
 
-def test_extreme_inputs_never_give_nan_probabilities():
-    X, y = iris_data()
-    est = SoftmaxClassifier(random_state=0).fit(X, y)
-    for scale in [1e6, -1e6, 1e150]:
-        X_big = X * scale
-        proba, log_proba = est.predict_proba(X_big), est.predict_log_proba(X_big)
-        assert np.isfinite(proba).all()
-        assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-        assert not np.isnan(log_proba).any()
-        assert (log_proba <= 0).all()
-
-    # fitting on extreme inputs either works without NaN, or stops with the divergence error
-    for solver in ["lbfgs", "sgd", "adam"]:
-        big = SoftmaxClassifier(solver=solver, random_state=0, max_iter=20)
-        try:
-            fit_quietly(big, X * 1e6, y)
-        except ValueError as exc:
-            assert "learning_rate" in str(exc) and "epoch" in str(exc)
-            with pytest.raises(NotFittedError):
-                check_is_fitted(big)
-        else:
-            assert np.isfinite(params(big)).all()
-            assert not np.isnan(big.predict_proba(X * 1e6)).any()
-
-
 # ---------------------------------------------------------------------------------------------
-# 3. bad input and faults
-# ---------------------------------------------------------------------------------------------
-
-BAD_PARAMS = [
-    (Est, name, value)
-    for Est in [LinearRegressorGD, SoftmaxClassifier]
-    for name, value in [
-        ("learning_rate", 0),
-        ("learning_rate", -1),
-        ("learning_rate", "a"),
-        ("weight_decay", -1e-3),
-        ("solver", "foo"),
-        ("batch_size", 0),
-        ("max_iter", 0),
-        ("momentum", 1.5),
-        ("validation_fraction", 1.0),
-        ("tol", -1.0),
-        ("n_iter_no_change", 0),
-        ("beta_1", 1.0),
-        ("epsilon", 0.0),
-    ]
-] + [
-    (LinearRegressorGD, "loss", "foo"),
-    (LinearRegressorGD, "delta", 0.0),
-    (SoftmaxClassifier, "class_weight", "foo"),
-]
-
-
-@pytest.mark.parametrize(
-    "Est, name, value", BAD_PARAMS, ids=[f"{Est.__name__}-{name}={value!r}" for Est, name, value in BAD_PARAMS]
-)
-def test_invalid_parameters_are_refused_in_fit_naming_the_parameter(Est, name, value):
-    est = Est(**{name: value})  # __init__ only stores
-    assert est.get_params()[name] == value
-    X, y = iris_data()
-    with pytest.raises((ValueError, TypeError), match=name):
-        est.fit(X, y)
-    with pytest.raises(NotFittedError):
-        check_is_fitted(est)
-
-
-@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
-def test_invalid_parameters_are_refused_in_partial_fit(Est):
-    X, y = iris_data()
-    est = Est(solver="sgd", learning_rate=-1.0)
-    kwargs = {"classes": [0, 1, 2]} if Est is SoftmaxClassifier else {}
-    with pytest.raises((ValueError, TypeError), match="learning_rate"):
-        est.partial_fit(X, y, **kwargs)
-
-
-@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
-@pytest.mark.parametrize("where", ["X", "y"])
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_non_finite_data_is_refused(Est, where, bad):
-    X, y = iris_data()
-    X, y = X.copy(), y.astype(float)
-    if where == "X":
-        X[3, 1] = bad
-    else:
-        y[3] = bad
-    with pytest.raises(ValueError):
-        Est().fit(X, y)
-
-
-@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
-def test_wrong_number_of_features_at_predict(Est):
-    X, y = iris_data()
-    est = Est(random_state=0).fit(X, y)
-    methods = ["predict", "score"]
-    if Est is SoftmaxClassifier:
-        methods += ["predict_proba", "predict_log_proba", "decision_function"]
-    for method in methods:
-        args = (X[:, :3], y) if method == "score" else (X[:, :3],)
-        with pytest.raises(ValueError, match="features"):
-            getattr(est, method)(*args)
-
-
-@pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
-def test_predict_before_fit_raises_not_fitted(Est):
-    X, _ = iris_data()
-    with pytest.raises(NotFittedError):
-        Est().predict(X)
-
-
-def test_single_class_is_refused():
-    X, y = iris_data()
-    for solver in ["lbfgs", "sgd"]:
-        with pytest.raises(ValueError, match="class"):
-            SoftmaxClassifier(solver=solver).fit(X[y == 0], y[y == 0])
-    # two classes present but only one with positive weight is one class too
-    sw = (y == 0).astype(float)
-    with pytest.raises(ValueError, match="class"):
-        SoftmaxClassifier().fit(X, y, sample_weight=sw)
-    with pytest.raises(ValueError, match="class"):
-        SoftmaxClassifier().partial_fit(X[y == 0], y[y == 0], classes=[0])
-
-
-def unscaled_regression():
-    X, y = regression_data()
-    return X * 100.0, y
-
-
-def unscaled_classification():
-    X, y = load_wine(return_X_y=True)  # features up to ~1700
-    return X, y
-
-
-#: A step far beyond 1 / L in the standardised coordinates training uses, whatever the scale of X: the objective
-#: explodes within an epoch or two.
-HUGE_STEP = 1e8
-
-DIVERGING = {
-    "LinearRegressorGD": (
-        lambda **kw: LinearRegressorGD(solver="sgd", batch_size=32, random_state=0, **kw),
-        unscaled_regression,
-    ),
-    "SoftmaxClassifier": (
-        lambda **kw: SoftmaxClassifier(solver="sgd", batch_size=32, random_state=0, **kw),
-        unscaled_classification,
-    ),
-}
-
-
-def assert_divergence_error(excinfo):
-    message = str(excinfo.value)
-    assert "epoch" in message
-    assert "learning_rate" in message
-
-
-@pytest.mark.parametrize("name", DIVERGING)
-def test_divergence_leaves_an_unfitted_estimator_unfitted(name):
-    make, data = DIVERGING[name]
-    X, y = data()
-    est = make(learning_rate=HUGE_STEP)
-    before = dict(vars(est))
-    with pytest.raises(ValueError) as excinfo:
-        est.fit(X, y)
-    assert_divergence_error(excinfo)
-    with pytest.raises(NotFittedError):
-        check_is_fitted(est)
-    assert vars(est) == before
-    # adam diverges too with a huge step
-    with pytest.raises(ValueError) as excinfo:
-        make(learning_rate=HUGE_STEP).set_params(solver="adam", momentum=0.0).fit(X, y)
-    assert_divergence_error(excinfo)
-
-
-def snapshot(est, X):
-    return {
-        "coef_": est.coef_.copy(),
-        "intercept_": np.copy(est.intercept_),
-        "n_iter_": est.n_iter_,
-        "loss_curve_": list(est.loss_curve_),
-        "predict": est.predict(X).copy(),
-    }
-
-
-def assert_same_snapshot(est, X, before):
-    after = snapshot(est, X)
-    assert_array_equal(after["coef_"], before["coef_"])
-    assert_array_equal(after["intercept_"], before["intercept_"])
-    assert after["n_iter_"] == before["n_iter_"]
-    assert after["loss_curve_"] == before["loss_curve_"]
-    assert_array_equal(after["predict"], before["predict"])
-    assert np.isfinite(after["coef_"]).all()
-
-
-@pytest.mark.parametrize("name", DIVERGING)
-def test_divergence_in_a_warm_started_fit_keeps_the_fitted_estimator(name):
-    make, data = DIVERGING[name]
-    X, y = data()
-    est = fit_quietly(make(learning_rate=1e-9, warm_start=True, max_iter=3), X, y)
-    before = snapshot(est, X)
-    with pytest.raises(ValueError) as excinfo:
-        est.set_params(learning_rate=HUGE_STEP).fit(X, y)
-    assert_divergence_error(excinfo)
-    assert_same_snapshot(est, X, before)
-    # still usable: with a sane step it continues from where it was
-    fit_quietly(est.set_params(learning_rate=1e-9), X, y)
-    assert est.n_iter_ == 3 and len(est.loss_curve_) == len(before["loss_curve_"]) + 3
-
-
-@pytest.mark.parametrize("name", DIVERGING)
-def test_divergence_in_partial_fit_keeps_the_fitted_estimator(name):
-    make, data = DIVERGING[name]
-    X, y = data()
-    est = make(learning_rate=1e-9)
-    kwargs = {"classes": np.unique(y)} if name == "SoftmaxClassifier" else {}
-    est.partial_fit(X, y, **kwargs).partial_fit(X, y)
-    before = snapshot(est, X)
-    with pytest.raises(ValueError) as excinfo:
-        est.set_params(learning_rate=HUGE_STEP).partial_fit(X, y)  # the explosion shows at the next mini-batch
-    assert_divergence_error(excinfo)
-    assert_same_snapshot(est, X, before)
-    # still usable, and its optimizer state was not touched by the failed call
-    reference = make(learning_rate=1e-9)
-    reference.partial_fit(X, y, **kwargs).partial_fit(X, y).partial_fit(X, y)
-    est.set_params(learning_rate=1e-9).partial_fit(X, y)
-    assert_allclose(params(est), params(reference), rtol=1e-12)
-
-
-@pytest.mark.parametrize("name", DIVERGING)
-def test_divergence_across_full_batch_partial_fit_calls_is_detected(name):
-    """With batch_size=None each partial_fit call is one gradient step. A learning rate far too large makes J
-    grow by many orders of magnitude per call; the contract says an exploding objective raises the divergence
-    error, so this must not go on silently until the parameters overflow."""
-    make, data = DIVERGING[name]
-    X, y = data()
-    est = make(learning_rate=1e-9).set_params(batch_size=None)
-    kwargs = {"classes": np.unique(y)} if name == "SoftmaxClassifier" else {}
-    est.partial_fit(X, y, **kwargs)
-    J_start = est.loss_curve_[-1]
-    est.set_params(learning_rate=HUGE_STEP)
-    with pytest.raises(ValueError) as excinfo:
-        for _ in range(4):
-            est.partial_fit(X, y)
-    assert_divergence_error(excinfo)
-    assert np.isfinite(params(est)).all()
-    assert est.loss_curve_[0] == J_start
-
-
-@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
-def test_verbose_prints_each_epoch_and_why_training_stopped(solver, capsys):
-    X, y = diabetes_data()
-    est = LinearRegressorGD(solver=solver, verbose=True).fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
-    what = "epochs" if solver == "sgd" else "iterations"
-    assert lines[-1].startswith(f"Stopped after {est.n_iter_} {what} in all: ")
-    assert len(lines) == est.n_iter_ + 1 and len(set(lines)) == len(lines)  # one line each, none repeated
-    if solver == "sgd":
-        assert "did not improve by more than tol=0.0001 for 6 epochs in a row" in lines[-1]
-
-
-# ---------------------------------------------------------------------------------------------
-# LinearSVMGD: the notes' hinge loss, one-vs-rest
+# 3. LinearSVMGD: the notes' hinge loss, one-vs-rest
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1084,7 +748,9 @@ def test_linear_svm_reaches_the_objective_of_linear_svc():
     X = MinMaxScaler().fit_transform(X)
     lam = 1.0 / X.shape[0]
     ours = LinearSVMGD(weight_decay=lam).fit(X, y)
-    ref = LinearSVC(C=1.0, loss="hinge", intercept_scaling=100, max_iter=200_000).fit(X, y)
+    # seeded: liblinear's coordinate order is random, and its objective varies by ~3e-4 relative from seed to seed
+    # (0.117947 to 0.117974 here; ours is 0.118067), which made this comparison fail about one run in eight
+    ref = LinearSVC(C=1.0, loss="hinge", intercept_scaling=100, max_iter=200_000, random_state=0).fit(X, y)
     J, J_ref = (hinge_objective(e.coef_, e.intercept_, X, y, e.classes_, lam) for e in (ours, ref))
     assert J < J_ref * (1 + 1e-3)
     assert ours.coef_.shape == (1, X.shape[1]) and ours.intercept_.shape == (1,)
@@ -1111,11 +777,86 @@ def test_linear_svm_is_as_accurate_as_linear_svc_and_sgd_hinge(load):
     assert mean["ours"] >= mean["LinearSVC"] - 0.01 and mean["ours"] >= mean["SGDClassifier"] - 0.01, mean
 
 
-def test_linear_svm_has_scores_and_no_probabilities():
-    X, y = load_digits(return_X_y=True)
-    svm = LinearSVMGD(max_iter=5).set_params(random_state=0)
-    assert not hasattr(svm, "predict_proba") and not hasattr(svm, "predict_log_proba")
-    fit_quietly(svm, X, y)
-    assert svm.decision_function(X[:3]).shape == (3, 10) and svm.coef_.shape == (10, 64)
-    assert svm.out_activation_ == "identity"
-    assert_array_equal(svm.predict(X[:20]), svm.classes_[svm.decision_function(X[:20]).argmax(axis=1)])
+# ---------------------------------------------------------------------------------------------
+# 4. in the user's workflow: a MinMaxScaler pipeline, cross-validated and grid-searched, beside the peers
+# ---------------------------------------------------------------------------------------------
+
+# With default parameters the linear models must score like their scikit-learn peers (LinearRegression,
+# LogisticRegression) under the same 5-fold cross-validation; the references are computed here, not hard-coded.
+
+CV = KFold(5, shuffle=True, random_state=0)
+
+
+def pipeline(est):
+    return Pipeline([("scale", MinMaxScaler()), ("est", est)])
+
+
+def cv_score(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the defaults converge on scaled data
+        return cross_val_score(pipeline(est), X, y, cv=CV, error_score="raise").mean()
+
+
+def test_regressor_defaults_match_linear_regression_in_cross_validation():
+    X, y = load_diabetes(return_X_y=True)
+    ours = cv_score(LinearRegressorGD(), X, y)
+    ref = cv_score(LinearRegression(), X, y)
+    assert ref > 0.4  # sanity of the reference
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+@pytest.mark.parametrize("loader", [load_digits, load_wine], ids=["digits", "wine"])
+def test_classifier_defaults_match_logistic_regression_in_cross_validation(loader):
+    X, y = loader(return_X_y=True)
+    ours = cv_score(SoftmaxClassifier(), X, y)
+    ref = cv_score(LogisticRegression(max_iter=5000), X, y)
+    assert ref > 0.9
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+def check_cv_results(search, n_candidates):
+    results = search.cv_results_
+    assert len(results["params"]) == n_candidates
+    score_keys = [key for key in results if key.endswith("test_score") and not key.startswith("rank")]
+    assert len(score_keys) == 2 + CV.get_n_splits()  # mean, std and one per split
+    for key in score_keys:
+        assert np.isfinite(np.asarray(results[key], dtype=float)).all(), key
+    assert search.best_score_ == np.max(results["mean_test_score"])
+
+
+def test_grid_search_regressor_learning_rate_and_weight_decay():
+    X, y = load_diabetes(return_X_y=True)
+    grid = {"est__learning_rate": [0.01, 0.1], "est__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(pipeline(LinearRegressorGD(solver="sgd", random_state=0)), grid, cv=CV, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # some grid points may stop at max_iter; not the point
+        search.fit(X, y)
+    check_cv_results(search, 4)
+    # the learning rate matters with 'sgd' (it would be ignored by 'lbfgs')
+    assert len(set(np.round(search.cv_results_["mean_test_score"], 10))) == 4
+    reference = cv_score(LinearRegressorGD(), X, y)
+    assert abs(search.best_score_ - reference) < 0.02, (search.best_score_, reference)
+    assert search.best_estimator_.named_steps["est"].get_params()["solver"] == "sgd"
+    assert search.score(X, y) > 0.4
+
+
+def test_grid_search_classifier_learning_rate_and_weight_decay():
+    X, y = load_wine(return_X_y=True)
+    grid = {"est__learning_rate": [0.01, 0.1], "est__weight_decay": [1e-4, 1e-2]}
+    search = GridSearchCV(pipeline(SoftmaxClassifier(random_state=0)), grid, cv=CV, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    check_cv_results(search, 4)
+    reference = cv_score(SoftmaxClassifier(), X, y)
+    assert search.best_score_ >= reference - 0.02, (search.best_score_, reference)
+
+
+def test_a_learning_rate_far_beyond_the_auto_step_is_refused_clearly():
+    """On MinMax-scaled diabetes the 'auto' step 1/L is about 0.25; a grid point of 1.0 makes gradient descent with
+    momentum diverge, and the fit says so (GridSearchCV records it) instead of returning NaN weights."""
+    X, y = load_diabetes(return_X_y=True)
+    auto = pipeline(LinearRegressorGD()).fit(X, y).named_steps["est"]._training_state.auto_learning_rate
+    assert 0.1 < auto < 0.5
+    with pytest.raises(ValueError, match="Training diverged at epoch .* smaller learning_rate"):
+        pipeline(LinearRegressorGD(learning_rate=1.0)).fit(X, y)

@@ -12,11 +12,6 @@ from sknotes.nn import ACTIVATIONS, HIDDEN_ACTIVATIONS
 EPS = 1e-6
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
 def _inputs(rng, shape=(6, 4)):
     """float64 inputs with every entry at least 0.1 away from 0 (the ReLU kink)."""
     magnitude = rng.uniform(0.1, 3.0, size=shape)

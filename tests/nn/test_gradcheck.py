@@ -6,10 +6,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sknotes.nn import check_gradient, numerical_gradient
 
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(99)
+#: The seed of the ``rng`` fixture (tests/conftest.py) in this module: the draws these tests were written with.
+RNG_SEED = 99
 
 
 def _quadratic(rng, n=5):

@@ -10,9 +10,8 @@ from sknotes.nn import Dense, Dropout
 EPS = 1e-6
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(7)
+#: The seed of the ``rng`` fixture (tests/conftest.py) in this module: the draws these tests were written with.
+RNG_SEED = 7
 
 
 def _numerical_gradient(f, x, eps=EPS):

@@ -23,9 +23,8 @@ EPS = 1e-6
 N_SAMPLES, N_OUTPUTS = 8, 3
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(42)
+#: The seed of the ``rng`` fixture (tests/conftest.py) in this module: the draws these tests were written with.
+RNG_SEED = 42
 
 
 def _targets(name, rng, n_samples=N_SAMPLES, n_outputs=N_OUTPUTS):

@@ -12,9 +12,8 @@ N_SAMPLES, N_FEATURES = 7, 3
 HIDDEN = {0: (), 1: (5,), 2: (5, 4)}
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(2024)
+#: The seed of the ``rng`` fixture (tests/conftest.py) in this module: the draws these tests were written with.
+RNG_SEED = 2024
 
 
 def _targets(loss_name, n_outputs, rng, n_samples=N_SAMPLES):

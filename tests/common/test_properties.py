@@ -1,18 +1,18 @@
-"""Property-based tests (hypothesis) of the reliability contract, over shapes, dtypes, label types, sample
-weights and parameters of all four estimators.
+"""The contract, as properties (hypothesis): over shapes, dtypes, label types, sample weights, solvers and
+parameters of every public estimator (``tests/estimators.py``; the solvers from the optimizer registry).
 
 Properties and example counts (``EXAMPLES``; derandomized, so every run draws the same examples):
 
 - ``fit`` (then ``partial_fit``) never leaves non-finite parameters: it succeeds with finite parameters of the
   input's dtype and valid predictions, or raises the divergence ``ValueError`` and leaves the estimator as it was
-  (25 examples for each of the 4 estimators: 100);
-- probabilities are valid for any finite logits, however large (50);
-- ``partial_fit`` once equals ``fit(max_iter=1)``, bit for bit (20 x 4 = 80);
+  (25 examples for each of the 5 estimators: 125);
+- probabilities are valid for any finite logits, however large (50, over the classifiers that have them);
+- ``partial_fit`` once equals ``fit(max_iter=1)``, bit for bit (20 x 5 = 100);
 - ``clone`` + ``fit``, and refitting the same object, give bit-identical parameters; a pickle round trip
-  predicts identically (15 x 4 = 60);
-- a fit that fails on bad data leaves a fitted estimator exactly as it was (12 x 4 = 48).
+  predicts identically (15 x 5 = 75);
+- a fit that fails on bad data leaves a fitted estimator exactly as it was (12 x 5 = 60).
 
-338 examples in all.
+410 examples in all (with today's 5 estimators).
 
 Run with ``--hypothesis-show-statistics`` to see how many examples ran and how many fits diverged.
 """
@@ -22,16 +22,23 @@ import warnings
 
 import numpy as np
 import pytest
+from estimators import (
+    CLASSIFIERS,
+    ESTIMATORS,
+    SOLVERS,
+    STOCHASTIC,
+    has_probabilities,
+    is_mlp,
+    name,
+    supports_multilabel,
+)
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
-
-from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 
 # examples per test function; the tests over problems() run once per estimator with these many examples each
 EXAMPLES = {"finite": 25, "probabilities": 50, "partial_fit": 20, "refit": 15, "failed_fit": 12}
@@ -47,14 +54,8 @@ def examples(name):
     )
 
 
-KINDS = ["LinearRegressorGD", "SoftmaxClassifier", "MLPFromScratch", "MLPRegressorFromScratch"]
-ESTIMATORS = {
-    "LinearRegressorGD": LinearRegressorGD,
-    "SoftmaxClassifier": SoftmaxClassifier,
-    "MLPFromScratch": MLPFromScratch,
-    "MLPRegressorFromScratch": MLPRegressorFromScratch,
-}
-CLASSIFIERS = {"SoftmaxClassifier", "MLPFromScratch"}
+KINDS = [name(Est) for Est in ESTIMATORS]
+BY_KIND = dict(zip(KINDS, ESTIMATORS))
 LABELS = {
     "int": [0, 1, 2, 3],
     "negative int": [-7, 3, 10, 42],
@@ -65,10 +66,7 @@ LABELS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_threaded_blas():
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 def params(est):
@@ -100,19 +98,20 @@ def is_unfitted(est):
 
 
 @st.composite
-def problems(draw, kinds=tuple(ESTIMATORS), solvers=("sgd", "adam", "lbfgs"), early_stopping=True, balanced=True):
+def problems(draw, kinds=tuple(KINDS), solvers=SOLVERS, early_stopping=True, balanced=True):
     """An estimator (unfitted, all parameters drawn) and data (X, y, sample_weight, classes) it can be fitted on."""
     kind = draw(st.sampled_from(kinds))
     solver = draw(st.sampled_from(solvers))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
-    classifier = kind in CLASSIFIERS
+    Est = BY_KIND[kind]
+    classifier = Est in CLASSIFIERS
     n_features = draw(st.integers(1, 4))
     multilabel = False
     if classifier:
         label_type = draw(st.sampled_from(sorted(LABELS)))
         labels = LABELS[label_type]
         n_classes = draw(st.integers(2, len(labels)))
-        multilabel = kind == "MLPFromScratch" and label_type == "int" and draw(st.booleans())
+        multilabel = supports_multilabel(Est) and label_type == "int" and draw(st.booleans())
         n_samples = draw(st.integers(max(n_classes, 2), 30))
     else:
         n_samples = draw(st.integers(1, 30))
@@ -145,7 +144,7 @@ def problems(draw, kinds=tuple(ESTIMATORS), solvers=("sgd", "adam", "lbfgs"), ea
             sample_weight[0] = max(sample_weight[0], 1.0)
 
     batch_size = draw(st.one_of(st.none(), st.integers(1, n_samples + 3)))
-    est = ESTIMATORS[kind](
+    est = Est(
         solver=solver,
         learning_rate=draw(st.sampled_from([1e-3, 1e-2, 0.1, 1.0])),
         weight_decay=draw(st.sampled_from([0.0, 1e-4, 1e-2, 1.0])),
@@ -158,7 +157,7 @@ def problems(draw, kinds=tuple(ESTIMATORS), solvers=("sgd", "adam", "lbfgs"), ea
         validation_fraction=0.25,
         random_state=draw(st.integers(0, 10_000)),
     )
-    if kind.startswith("MLP"):
+    if is_mlp(Est):
         est.set_params(
             hidden_layer_sizes=tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=2))),
             activation=draw(st.sampled_from(["relu", "tanh", "sigmoid", "identity"])),
@@ -181,8 +180,12 @@ def assert_valid_predictions(est, X):
     """Finite predictions of the right shape and dtype; for classifiers, valid (log-)probabilities."""
     predicted = est.predict(X)
     assert predicted.shape[0] == X.shape[0]
-    if est.out_activation_ == "identity":
+    if not is_classifier(est):
         assert predicted.dtype == X.dtype and np.isfinite(predicted).all()
+        return
+    assert np.isfinite(est.decision_function(X)).all()
+    if not has_probabilities(est):  # scores only (LinearSVMGD): labels from classes_
+        assert np.isin(predicted, est.classes_).all()
         return
     proba, log_proba = est.predict_proba(X), est.predict_log_proba(X)
     assert proba.shape == log_proba.shape == (X.shape[0], len(est.classes_))
@@ -239,39 +242,51 @@ def test_fit_never_leaves_non_finite_parameters(kind, data):
     assert_finite_model(est, X)
 
 
+#: The classifiers with probabilities, and the targets their output layer is tried on: a linear model on 2 to 4
+#: classes; a network on two classes, several, and a label indicator matrix where it takes one.
+PROBABILISTIC = [
+    (Est, target)
+    for Est in CLASSIFIERS
+    if has_probabilities(Est)
+    for target in (
+        ["binary", "multiclass", "multilabel"][: 3 if supports_multilabel(Est) else 2] if is_mlp(Est) else ["classes"]
+    )
+]
+
+
 @st.composite
 def huge_logit_models(draw):
     """A fitted classifier whose output layer is replaced by arbitrary finite values, up to ~1e299 (float64) or
     ~1e37 (float32) in the logits, and inputs in [-1, 1]."""
-    kind = draw(st.sampled_from(["softmax", "mlp binary", "mlp multiclass", "mlp multilabel"]))
+    Est, target = draw(st.sampled_from(PROBABILISTIC))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     n_features, n_samples = draw(st.integers(1, 4)), draw(st.integers(1, 20))
     rng = np.random.RandomState(draw(st.integers(0, 10_000)))
     X_train = rng.uniform(-1, 1, size=(12, n_features)).astype(dtype)
-    if kind == "softmax":
-        est = SoftmaxClassifier(solver="lbfgs", max_iter=5)
+    if not is_mlp(Est):
+        est = Est(solver="lbfgs", max_iter=5)
         y_train = np.arange(12) % draw(st.integers(2, 4))
     else:
-        est = MLPFromScratch(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs", max_iter=5, random_state=0)
+        est = Est(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs", max_iter=5, random_state=0)
         y_train = {
-            "mlp binary": np.arange(12) % 2,
-            "mlp multiclass": np.arange(12) % 3,
-            "mlp multilabel": np.stack([np.arange(12) % 2, np.arange(12) // 6], axis=1),
-        }[kind]
+            "binary": np.arange(12) % 2,
+            "multiclass": np.arange(12) % 3,
+            "multilabel": np.stack([np.arange(12) % 2, np.arange(12) // 6], axis=1),
+        }[target]
     quietly(est.fit, X_train, y_train)
-    W, b = (est.coef_.T, est.intercept_) if kind == "softmax" else (est.coefs_[-1], est.intercepts_[-1])
+    W, b = (est.coef_.T, est.intercept_) if not is_mlp(Est) else (est.coefs_[-1], est.intercepts_[-1])
     n_in = W.shape[0]  # every input of the output layer is in [-1, 1] (features, or tanh units)
     bound = float(dtype((1e299 if dtype == np.float64 else 1e37) / (n_in + 1)))
     values = st.floats(-bound, bound, width=64 if dtype == np.float64 else 32)
     W_new = draw(arrays(dtype, W.shape, elements=values))
     b_new = draw(arrays(dtype, b.shape, elements=values))
-    if kind == "softmax":
+    if not is_mlp(Est):
         est.coef_, est.intercept_ = W_new.T.copy(), b_new
     else:
         est.coefs_ = [w.astype(dtype) for w in est.coefs_[:-1]] + [W_new]
         est.intercepts_ = [c.astype(dtype) for c in est.intercepts_[:-1]] + [b_new]
     X = draw(arrays(dtype, (n_samples, n_features), elements=st.floats(-1, 1, width=32)))
-    event(f"{kind} {np.dtype(dtype).name}")
+    event(f"{name(Est)} {target} {np.dtype(dtype).name}")
     return est, X
 
 
@@ -289,7 +304,7 @@ def test_probabilities_are_valid_for_any_finite_logits(model):
 @examples("partial_fit")
 @given(data=st.data())
 def test_partial_fit_once_equals_fit_with_max_iter_1(kind, data):
-    problem = problems(kinds=(kind,), solvers=("sgd", "adam"), early_stopping=False, balanced=False)
+    problem = problems(kinds=(kind,), solvers=STOCHASTIC, early_stopping=False, balanced=False)
     est, X, y, sample_weight, classes = data.draw(problem)
     by_fit = clone(est).set_params(max_iter=1)
     by_partial_fit = clone(est)
@@ -359,7 +374,7 @@ def corruptions(draw, X, y):
 @examples("failed_fit")
 @given(data=st.data())
 def test_a_fit_that_fails_on_bad_data_leaves_the_fitted_estimator_as_it_was(kind, data):
-    est, X, y, sample_weight, classes = data.draw(problems(kinds=(kind,), solvers=("sgd", "adam")))
+    est, X, y, sample_weight, classes = data.draw(problems(kinds=(kind,), solvers=STOCHASTIC))
     try:
         quietly(est.fit, X, y, sample_weight=sample_weight)
     except ValueError:
