@@ -1,6 +1,6 @@
 """Defaults end to end: every estimator at its default parameters beside its scikit-learn peer at its defaults.
 
-Run ``python benchmarks/defaults.py`` (a few minutes on 2 cores; ``--quick`` for
+Run ``python benchmarks/defaults.py`` (about 5 minutes on 2 cores; ``--quick`` for
 fewer seeds and data sets, ``--seeds N``). A user sees ``fit()`` at default
 parameters, the score and the clock, not epochs, so that is what this measures:
 
