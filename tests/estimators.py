@@ -12,12 +12,14 @@ too, and pytest imports both under the module name ``conftest``.)
 
 import inspect
 import warnings
+from functools import cache
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.validation import check_is_fitted
 
 import sknotes
@@ -121,3 +123,49 @@ def assert_same_outputs(a, b):
     assert a.keys() == b.keys()
     for key in a:
         assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def assert_valid_outputs(est, X):
+    """Finite predictions of the right shape and dtype; for classifiers, valid (log-)probabilities."""
+    predicted = est.predict(X)
+    assert predicted.shape[0] == X.shape[0]
+    if not is_classifier(est):
+        assert predicted.dtype == X.dtype and np.isfinite(predicted).all()
+        return
+    assert np.isfinite(est.decision_function(X)).all()
+    if not has_probabilities(est):  # scores only (LinearSVMGD): labels from classes_
+        assert np.isin(predicted, est.classes_).all()
+        return
+    proba, log_proba = est.predict_proba(X), est.predict_log_proba(X)
+    assert proba.shape == log_proba.shape == (X.shape[0], len(est.classes_))
+    assert proba.dtype == log_proba.dtype == X.dtype
+    assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
+    assert np.isfinite(log_proba).all() and (log_proba <= 0).all()
+    tol = 1e-5 if X.dtype == np.float32 else 1e-12
+    assert_allclose(np.exp(log_proba), proba, rtol=0, atol=10 * tol)
+    if predicted.ndim == 1:  # single label: rows sum to 1, labels from classes_
+        assert_allclose(proba.sum(axis=1), 1.0, rtol=tol)
+        assert np.isin(predicted, est.classes_).all()
+    else:  # multilabel: 0/1 indicators, one column per label
+        assert set(np.unique(predicted)) <= {0, 1} and predicted.shape == proba.shape
+
+
+def check_cv_results(search, n_candidates):
+    """A finished search: one row per candidate, finite test scores (mean, std and one per split), the best found."""
+    results = search.cv_results_
+    assert len(results["params"]) == n_candidates
+    score_keys = [key for key in results if key.endswith("test_score") and not key.startswith("rank")]
+    assert len(score_keys) == 2 + search.n_splits_
+    for key in score_keys:
+        assert np.isfinite(np.asarray(results[key], dtype=float)).all(), key
+    assert search.best_score_ == np.max(results["mean_test_score"])
+
+
+@cache
+def scaled_data(loader):
+    """``loader``'s bundled data set (``load_iris``, ...) with MinMax-scaled features, loaded once per session.
+
+    Shared between tests: never modify the arrays.
+    """
+    X, y = loader(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y

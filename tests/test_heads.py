@@ -5,28 +5,15 @@ The estimators' common contract (valid probabilities for any input, labels from 
 """
 
 import warnings
-from functools import cache
 
 import numpy as np
 import pytest
+from estimators import scaled_data
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, load_iris, load_wine, make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import MinMaxScaler
 
 from sknotes import LinearSVMGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
-
-
-@cache
-def iris_data():
-    X, y = load_iris(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
-
-
-@cache
-def wine_data():
-    X, y = load_wine(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
 
 
 def fit_quietly(est, *args, **kwargs):
@@ -59,7 +46,7 @@ def test_output_layer_by_target_type():
 
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
 def test_string_labels_and_two_classes(solver):
-    X, y = iris_data()
+    X, y = scaled_data(load_iris)
     X, y = X[y > 0], np.array(["versicolor", "virginica"])[y[y > 0] - 1]
     est = SoftmaxClassifier(solver=solver, weight_decay=1e-3, random_state=0).fit(X, y)
     assert_array_equal(est.classes_, ["versicolor", "virginica"])
@@ -84,7 +71,7 @@ def test_string_labels_and_two_classes(solver):
 
 
 def test_multiclass_probabilities_and_log_probabilities():
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     est = SoftmaxClassifier(random_state=0).fit(X, y)
     scores, proba, log_proba = est.decision_function(X), est.predict_proba(X), est.predict_log_proba(X)
     assert scores.shape == proba.shape == (X.shape[0], 3)

@@ -18,12 +18,13 @@ of every estimator: ``tests/common/``. Output heads (labels, scores, probabiliti
 
 import pickle
 import warnings
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from estimators import check_cv_results, scaled_data
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax
 from sklearn.base import clone
@@ -69,25 +70,7 @@ def solver_regression_data():
     return X, y
 
 
-@cache
-def diabetes_data():
-    X, y = load_diabetes(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
-
-
-@cache
-def iris_data():
-    X, y = load_iris(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
-
-
-@cache
-def wine_data():
-    X, y = load_wine(return_X_y=True)
-    return MinMaxScaler().fit_transform(X), y
-
-
-CLASSIFICATION_DATA = {"iris": iris_data, "wine": wine_data}
+CLASSIFICATION_DATA = {"iris": partial(scaled_data, load_iris), "wine": partial(scaled_data, load_wine)}
 
 
 def regression_objective(coef, intercept, X, y, weight_decay, sample_weight=None):
@@ -157,7 +140,7 @@ def test_regressor_matches_ridge_on_scaled_diabetes(weight_decay):
     # MinMax-scaled diabetes is ill-conditioned (eigenvalues of the centred X^T X / n span 2e-4 .. 0.27): an
     # objective within 1e-8 of J* pins the parameter vector only to ~1e-4 of its scale, not every small
     # coefficient to 1e-4 of itself. So the parameters are compared relative to the largest one.
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     n = X.shape[0]
     ours = LinearRegressorGD(weight_decay=weight_decay, **EXACT).fit(X, y)
     ref = (Ridge(alpha=n * weight_decay) if weight_decay else LinearRegression()).fit(X, y)
@@ -217,7 +200,7 @@ def test_regressor_sample_weight_matches_weighted_ridge(weight_decay):
 
 
 def test_regressor_lbfgs_loss_curve_ends_at_the_objective_of_the_final_parameters():
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     est = LinearRegressorGD(weight_decay=1e-3, **EXACT).fit(X, y)
     assert len(est.loss_curve_) == est.n_iter_ > 1
     J = regression_objective(est.coef_, est.intercept_, X, y, 1e-3)
@@ -252,7 +235,7 @@ def test_softmax_matches_multinomial_logistic_regression(data, weight_decay):
 def test_softmax_sample_weight_matches_weighted_logistic_regression():
     # sum_i s_i l_i / S + (lambda/2)||W||^2 is LogisticRegression's C sum_i s_i l_i + (1/2)||W||^2 over C S,
     # with C = 1 / (S lambda).
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     sw = np.random.RandomState(1).uniform(0.2, 3.0, size=X.shape[0])
     lam = 1e-2
     ours = SoftmaxClassifier(weight_decay=lam, **EXACT).fit(X, y, sample_weight=sw)
@@ -266,7 +249,7 @@ def test_softmax_sample_weight_matches_weighted_logistic_regression():
 def test_binary_softmax_matches_logistic_regression():
     # Two softmax rows w0, w1 with penalty (lambda/2)(|w0|^2 + |w1|^2): at the optimum w0 = -w1 = -w/2 with
     # w = w1 - w0, so the penalty is (lambda/4)|w|^2, i.e. binary LogisticRegression with C = 2 / (n lambda).
-    X, y = iris_data()
+    X, y = scaled_data(load_iris)
     X, y = X[y > 0], y[y > 0]  # versicolor vs virginica: not separable
     n, lam = X.shape[0], 1e-2
     ours = SoftmaxClassifier(weight_decay=lam, **EXACT).fit(X, y)
@@ -349,7 +332,7 @@ def test_regressor_float32_trains_and_predicts_in_float32(solver):
 
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
 def test_softmax_float32_trains_and_predicts_in_float32(solver):
-    X, y = iris_data()
+    X, y = scaled_data(load_iris)
     X32 = X.astype(np.float32)
     est32 = SoftmaxClassifier(solver=solver, random_state=0).fit(X32, y)
     est64 = SoftmaxClassifier(solver=solver, random_state=0).fit(X, y)
@@ -371,7 +354,7 @@ def test_softmax_float32_trains_and_predicts_in_float32(solver):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
 def test_sparse_input_gives_the_dense_result(fmt, solver):
-    X, y = iris_data()
+    X, y = scaled_data(load_iris)
     rng = np.random.RandomState(0)
     X = np.where(rng.uniform(size=X.shape) < 0.4, 0.0, X)  # genuinely sparse
     Xs = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
@@ -397,7 +380,7 @@ def test_sparse_input_gives_the_dense_result(fmt, solver):
 
 @pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier])
 def test_dataframe_sets_feature_names(Est):
-    X, y = iris_data()
+    X, y = scaled_data(load_iris)
     df = pd.DataFrame(X, columns=["sepal_length", "sepal_width", "petal_length", "petal_width"])
     est = Est(random_state=0).fit(df, y)
     assert_array_equal(est.feature_names_in_, df.columns)
@@ -412,7 +395,7 @@ def test_dataframe_sets_feature_names(Est):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_random_state_controls_the_shuffling(solver):
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     kwargs = dict(solver=solver, batch_size=16, shuffle=True, max_iter=5)
     a = fit_quietly(SoftmaxClassifier(random_state=0, **kwargs), X, y)
     b = fit_quietly(SoftmaxClassifier(random_state=0, **kwargs), X, y)
@@ -421,7 +404,7 @@ def test_random_state_controls_the_shuffling(solver):
     assert a.loss_curve_ == b.loss_curve_
     assert not np.allclose(params(a), params(c))
 
-    Xr, yr = diabetes_data()
+    Xr, yr = scaled_data(load_diabetes)
     kwargs = dict(solver=solver, batch_size=16, shuffle=True, max_iter=5, learning_rate=0.05)
     a = fit_quietly(LinearRegressorGD(random_state=0, **kwargs), Xr, yr)
     b = fit_quietly(LinearRegressorGD(random_state=0, **kwargs), Xr, yr)
@@ -431,7 +414,7 @@ def test_random_state_controls_the_shuffling(solver):
 
 
 def test_without_shuffle_the_random_state_does_not_matter():
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     kwargs = dict(batch_size=16, shuffle=False, max_iter=5)
     a = fit_quietly(SoftmaxClassifier(random_state=0, **kwargs), X, y)
     b = fit_quietly(SoftmaxClassifier(random_state=1, **kwargs), X, y)
@@ -441,7 +424,7 @@ def test_without_shuffle_the_random_state_does_not_matter():
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_partial_fit_keeps_the_optimizer_state(solver):
     """k partial_fit calls are k epochs of one fit: the velocity / Adam moments and step count carry over."""
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     classes = np.unique(y)
     kwargs = dict(solver=solver, batch_size=32, random_state=0, momentum=0.9)
     incremental = SoftmaxClassifier(**kwargs)
@@ -471,7 +454,7 @@ def test_partial_fit_keeps_the_optimizer_state(solver):
 def test_partial_fit_is_a_full_batch_gradient_step_and_learning_rate_changes_take_effect():
     """Full-batch plain GD: each partial_fit call is one gradient step on J / var(y) in the standardised coordinates
     ``V = s w / t``, ``c = (b + mu w - m) / t`` (s, mu of the features; t, m of y), with the current eta."""
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     lam = 1e-3
     mu, s = X.mean(axis=0), np.sqrt(X.var(axis=0) + lam)
     m, t = y.mean(), y.std()
@@ -493,7 +476,7 @@ def test_partial_fit_is_a_full_batch_gradient_step_and_learning_rate_changes_tak
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_learning_rate_set_between_partial_fit_calls_takes_effect(solver):
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     classes = np.unique(y)
     # no momentum: a velocity would keep moving the parameters whatever the new learning rate
     kwargs = dict(solver=solver, batch_size=32, random_state=0, learning_rate=0.05, momentum=0.0)
@@ -510,7 +493,7 @@ def test_learning_rate_set_between_partial_fit_calls_takes_effect(solver):
 
 
 def test_warm_start_continues_from_the_previous_parameters():
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     lam = 1e-3
     kwargs = dict(solver="sgd", momentum=0.0, batch_size=None, learning_rate=0.5, weight_decay=lam, max_iter=5)
     est = fit_quietly(LinearRegressorGD(warm_start=True, **kwargs), X, y)
@@ -531,7 +514,7 @@ def test_warm_start_continues_from_the_previous_parameters():
 
 
 def test_warm_start_lbfgs_continues_at_the_optimum():
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     est = fit_quietly(LinearRegressorGD(warm_start=True, solver="lbfgs", max_iter=3), X, y)
     J_first = regression_objective(est.coef_, est.intercept_, X, y, 0.0)
     n_first = est.n_iter_
@@ -549,7 +532,7 @@ def test_full_batch_gradient_descent_with_a_step_of_one_over_L_never_increases_t
     'auto' starts there (and then adapts its step to the objective's curvature: a larger step after every step that
     lowered J, a smaller one after a rise), so refitting with the step it started from gives plain gradient descent.
     """
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     auto = fit_quietly(LinearRegressorGD(solver="sgd", momentum=0.0, max_iter=100), X, y)
     one_over_L = auto._training_state.auto_learning_rate
     est = fit_quietly(LinearRegressorGD(solver="sgd", momentum=0.0, learning_rate=one_over_L, max_iter=100), X, y)
@@ -564,7 +547,7 @@ def test_full_batch_gradient_descent_with_a_step_of_one_over_L_never_increases_t
     assert adaptive.loss_curve_[-1] < curve[-1]
     assert np.sum(np.diff(adaptive.loss_curve_) > 0) <= 0.2 * len(adaptive.loss_curve_)
 
-    Xc, yc = iris_data()
+    Xc, yc = scaled_data(load_iris)
     auto = fit_quietly(SoftmaxClassifier(solver="sgd", momentum=0.0, max_iter=100), Xc, yc)
     clf = SoftmaxClassifier(solver="sgd", momentum=0.0, learning_rate=auto._training_state.auto_learning_rate)
     curve = np.asarray(fit_quietly(clf.set_params(max_iter=100), Xc, yc).loss_curve_)
@@ -586,7 +569,7 @@ def test_full_batch_gradient_descent_with_a_step_of_one_over_L_never_increases_t
 
 
 def test_early_stopping_keeps_the_best_epoch():
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     kwargs = dict(
         solver="sgd", learning_rate=0.3, momentum=0.0, batch_size=8, early_stopping=True, tol=0.0, random_state=0
     )
@@ -605,7 +588,7 @@ def test_early_stopping_keeps_the_best_epoch():
 
 
 def test_batch_size_above_n_samples_is_full_batch():
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     kwargs = dict(solver="sgd", random_state=0, max_iter=20)
     clipped = fit_quietly(SoftmaxClassifier(batch_size=10_000, **kwargs), X, y)
     full = fit_quietly(SoftmaxClassifier(batch_size=None, **kwargs), X, y)
@@ -614,7 +597,7 @@ def test_batch_size_above_n_samples_is_full_batch():
 
 
 def test_early_stopping_attributes_of_the_classifier():
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     est = SoftmaxClassifier(early_stopping=True, validation_fraction=0.2, random_state=0).fit(X, y)
     assert len(est.validation_scores_) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
@@ -631,7 +614,7 @@ def test_early_stopping_attributes_of_the_classifier():
 
 def test_no_convergence_warning_with_defaults_on_scaled_data():
     X, y = regression_data()
-    Xc, yc = iris_data()
+    Xc, yc = scaled_data(load_iris)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         LinearRegressorGD(random_state=0).fit(X, y)
@@ -640,7 +623,7 @@ def test_no_convergence_warning_with_defaults_on_scaled_data():
 
 @pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
 def test_verbose_prints_each_epoch_and_why_training_stopped(solver, capsys):
-    X, y = diabetes_data()
+    X, y = scaled_data(load_diabetes)
     est = LinearRegressorGD(solver=solver, verbose=True).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     what = "epochs" if solver == "sgd" else "iterations"
@@ -690,7 +673,7 @@ def test_class_weight_dict_equals_the_equivalent_sample_weights(solver):
 
 
 def test_partial_fit_classes():
-    X, y = wine_data()
+    X, y = scaled_data(load_wine)
     with pytest.raises(ValueError, match="classes"):
         SoftmaxClassifier(random_state=0).partial_fit(X, y)
     # the first batch need not contain every class
@@ -812,16 +795,6 @@ def test_classifier_defaults_match_logistic_regression_in_cross_validation(loade
     ref = cv_score(LogisticRegression(max_iter=5000), X, y)
     assert ref > 0.9
     assert abs(ours - ref) < 0.02, (ours, ref)
-
-
-def check_cv_results(search, n_candidates):
-    results = search.cv_results_
-    assert len(results["params"]) == n_candidates
-    score_keys = [key for key in results if key.endswith("test_score") and not key.startswith("rank")]
-    assert len(score_keys) == 2 + CV.get_n_splits()  # mean, std and one per split
-    for key in score_keys:
-        assert np.isfinite(np.asarray(results[key], dtype=float)).all(), key
-    assert search.best_score_ == np.max(results["mean_test_score"])
 
 
 def test_grid_search_regressor_learning_rate_and_weight_decay():

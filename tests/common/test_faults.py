@@ -21,6 +21,7 @@ from estimators import (
     STOCHASTIC,
     assert_same_outputs,
     assert_unfitted,
+    assert_valid_outputs,
     data,
     has_probabilities,
     is_mlp,
@@ -310,25 +311,6 @@ CLASSIFICATION_TARGETS = [
     (Est, target) for Est in CLASSIFIERS for target in TARGETS if target != "multilabel" or supports_multilabel(Est)
 ]
 TARGET_IDS = [f"{name(Est)}-{target}" for Est, target in CLASSIFICATION_TARGETS]
-
-
-def assert_valid_outputs(est, X):
-    """Finite scores and labels from ``classes_``; valid (log-)probabilities, where the estimator has them."""
-    multilabel = np.ndim(est.predict(X[:1])) == 2
-    assert np.isfinite(est.decision_function(X)).all()
-    if not multilabel:
-        assert set(np.unique(est.predict(X))) <= set(est.classes_)
-    if not has_probabilities(est):
-        return
-    proba, log_proba = est.predict_proba(X), est.predict_log_proba(X)
-    assert proba.shape == log_proba.shape == (X.shape[0], len(est.classes_))
-    assert proba.dtype == log_proba.dtype == X.dtype
-    assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
-    assert np.isfinite(log_proba).all() and (log_proba <= 0).all()
-    tol = 1e-5 if X.dtype == np.float32 else 1e-12
-    if not multilabel:
-        assert_allclose(proba.sum(axis=1), 1.0, rtol=tol)
-    assert_allclose(np.exp(log_proba), proba, rtol=0, atol=10 * tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

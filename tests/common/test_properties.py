@@ -27,6 +27,7 @@ from estimators import (
     ESTIMATORS,
     SOLVERS,
     STOCHASTIC,
+    assert_valid_outputs,
     has_probabilities,
     is_mlp,
     name,
@@ -35,8 +36,8 @@ from estimators import (
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone, is_classifier
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -176,31 +177,6 @@ def problems(draw, kinds=tuple(KINDS), solvers=SOLVERS, early_stopping=True, bal
     return est, X, y, sample_weight, classes
 
 
-def assert_valid_predictions(est, X):
-    """Finite predictions of the right shape and dtype; for classifiers, valid (log-)probabilities."""
-    predicted = est.predict(X)
-    assert predicted.shape[0] == X.shape[0]
-    if not is_classifier(est):
-        assert predicted.dtype == X.dtype and np.isfinite(predicted).all()
-        return
-    assert np.isfinite(est.decision_function(X)).all()
-    if not has_probabilities(est):  # scores only (LinearSVMGD): labels from classes_
-        assert np.isin(predicted, est.classes_).all()
-        return
-    proba, log_proba = est.predict_proba(X), est.predict_log_proba(X)
-    assert proba.shape == log_proba.shape == (X.shape[0], len(est.classes_))
-    assert proba.dtype == log_proba.dtype == X.dtype
-    assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
-    assert np.isfinite(log_proba).all() and (log_proba <= 0).all()
-    tol = 1e-5 if X.dtype == np.float32 else 1e-12
-    assert_allclose(np.exp(log_proba), proba, rtol=0, atol=10 * tol)
-    if predicted.ndim == 1:  # single label: rows sum to 1, labels from classes_
-        assert_allclose(proba.sum(axis=1), 1.0, rtol=tol)
-        assert np.isin(predicted, est.classes_).all()
-    else:  # multilabel: 0/1 indicators, one column per label
-        assert set(np.unique(predicted)) <= {0, 1} and predicted.shape == proba.shape
-
-
 # ---------------------------------------------------------------------------------------------
 # properties
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +187,7 @@ def assert_finite_model(est, X):
         assert array.dtype == X.dtype
         assert np.isfinite(array).all()
     assert np.isfinite(est.loss_curve_).all()
-    assert_valid_predictions(est, X)
+    assert_valid_outputs(est, X)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -297,7 +273,7 @@ def test_probabilities_are_valid_for_any_finite_logits(model):
     scores = est.decision_function(X)
     assert np.isfinite(scores).all()
     event("max |logit| > 1e30" if np.abs(scores).max() > 1e30 else "max |logit| <= 1e30")
-    assert_valid_predictions(est, X)
+    assert_valid_outputs(est, X)
 
 
 @pytest.mark.parametrize("kind", KINDS)

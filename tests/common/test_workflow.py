@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from estimators import assert_same_outputs, has_probabilities, is_mlp, outputs
+from estimators import assert_same_outputs, check_cv_results, has_probabilities, is_mlp, outputs
 from sklearn.base import is_classifier
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.exceptions import ConvergenceWarning
@@ -29,16 +29,6 @@ def pipeline(est):
 def grid_data(Est):
     """The data an estimator is grid-searched on: wine (classifiers) or diabetes (regressors)."""
     return (load_wine if is_classifier(Est()) else load_diabetes)(return_X_y=True)
-
-
-def check_cv_results(search, n_candidates):
-    results = search.cv_results_
-    assert len(results["params"]) == n_candidates
-    score_keys = [key for key in results if key.endswith("test_score") and not key.startswith("rank")]
-    assert len(score_keys) == 2 + CV.get_n_splits()  # mean, std and one per split
-    for key in score_keys:
-        assert np.isfinite(np.asarray(results[key], dtype=float)).all(), key
-    assert search.best_score_ == np.max(results["mean_test_score"])
 
 
 def test_a_grid_over_learning_rate_at_default_parameters_changes_every_fitted_model(Estimator):
