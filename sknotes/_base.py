@@ -15,6 +15,8 @@ hyperparameters), losses from :data:`~sknotes.nn.LOSSES` (and their declared
 parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 """
 
+import hashlib
+import inspect
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -33,23 +35,21 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
 from ._heads import RegressionHead, out_activation
-from ._training import TrainingConfig, TrainingState, train
+from ._training import TrainingConfig, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
 from .nn.activations import ALIASES
-from .nn.coordinates import Standardisation
+from .nn.coordinates import MAX_MIXED_FEATURES, Moments, Standardisation
 from .nn.layers import INITIALISATIONS
 from .nn.losses import bind
-from .nn.stepsize import lipschitz_bound
+from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
+#: A full-batch fit does not stop by tol while, extrapolated, its objective would still fall by more than this many
+#: times tol (times the regressors' unit): that is slow progress far from the optimum (:class:`TrainingConfig`'s far).
+FAR_FROM_OPTIMUM = 10.0
 #: The solvers: the optimizers of the registry, and L-BFGS through scipy.optimize.
 SOLVERS = (*OPTIMIZERS, "lbfgs")
-#: With learning_rate='auto', full-batch 'sgd' on a linear model grows its step by this factor after every step
-#: that lowers the objective (and halves it after one that raises it): 1 / L is a bound, often far from tight.
-AUTO_STEP_GROWTH = 1.1
-#: learning_rate='auto' everywhere but 'sgd' on a linear model: the step Adam's authors recommend.
-AUTO_STEP = 0.001
 
 
 def _constraint(setting):
@@ -64,47 +64,51 @@ REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.targets 
 LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[loss].parameters.items()}
 
 
-def _weighted_mean_and_variance(A, sample_weight):
-    """Column means and variances of ``A`` (dense or sparse) with row weights, in float64, without copying ``A``.
+def _moments(A, sample_weight, full=False):
+    """The weighted column :class:`~sknotes.nn.coordinates.Moments` of ``A`` (dense or sparse), without copying ``A``.
 
     Dense ``A`` is read in C-ordered float64 chunks of about 8192 numbers, so
     that every memory layout of ``A`` gives bit for bit the same result and
     the temporaries stay small (out-of-core ``partial_fit`` on chunks of data).
+    ``full=True`` keeps the matrix of cross products, for whitened coordinates
+    (sparse ``A`` is then read in dense chunks too: it has few columns).
     """
-    if sp.issparse(A):
-        return mean_variance_axis(A, axis=0, weights=sample_weight)
     weights = np.ones(A.shape[0]) if sample_weight is None else sample_weight.astype(np.float64)
+    total = float(weights.sum())
+    if sp.issparse(A) and not full:
+        mean, var = mean_variance_axis(A, axis=0, weights=weights)
+        return Moments(total, mean, var * total)
     chunks = list(gen_batches(A.shape[0], max(16, 8192 // A.shape[1])))
+    buffer = np.empty((chunks[0].stop - chunks[0].start, A.shape[1]))  # one C-ordered float64 chunk, reused
 
-    def weighted_sum(f):
-        return sum(weights[c] @ f(np.array(A[c], dtype=np.float64, order="C")) for c in chunks)
+    def block(c):  # rows c in the buffer (a sparse A has few columns here)
+        rows = buffer[: c.stop - c.start]
+        rows[...] = A[c].toarray() if sp.issparse(A) else A[c]
+        return rows
 
-    mean = weighted_sum(lambda block: block) / weights.sum()
-    var = weighted_sum(lambda block: np.square(block - mean)) / weights.sum()
-    return mean, var
+    with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit: no scale, not a warning
+        mean = sum(weights[c] @ block(c) for c in chunks) / total
+        m2 = np.zeros((A.shape[1],) * (2 if full else 1))
+        for c in chunks:
+            centred = block(c)
+            centred -= mean
+            if full:  # sum_i w_i (x_i - mean)(x_i - mean)^T, as (sqrt(w) centred)^T (sqrt(w) centred)
+                centred *= np.sqrt(weights[c])[:, None]
+                m2 += np.dot(centred.T, centred)
+            else:
+                m2 += weights[c] @ np.square(centred, out=centred)
+    return Moments(total, mean, m2)
 
 
-def _standardisation(X, Y, sample_weight, weight_decay, outputs):
-    """Offsets and scales of the coordinates the network trains in, from the data.
-
-    The four arguments of :class:`~sknotes.nn.coordinates.Standardisation`, as
-    a tuple of arrays (``None`` for the outputs of a classifier), in the dtype
-    of ``X``. Inputs: the weighted feature means ``mu_j`` and
-    ``s_j = sqrt(var_j + lambda)``: with the weight decay ``lambda`` inside the
-    root, every weight's diagonal curvature in these coordinates is at most 1,
-    also for a (nearly) constant feature; a constant feature without weight
-    decay gets ``s_j = 1``. Outputs (regressors, ``outputs=True``): the
-    weighted target means and standard deviations (1 for a constant target).
-    """
-    ends = []
-    for A, ridge in [(X, weight_decay)] + ([(Y, 0.0)] if outputs else []):
-        with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit: no scale, not a warning
-            mean, var = _weighted_mean_and_variance(A, sample_weight)
-            scale = np.sqrt(var + ridge)
-        scale[(scale == 0) | ~np.isfinite(scale)] = 1.0
-        mean[~np.isfinite(mean)] = 0.0
-        ends += [mean.astype(X.dtype), scale.astype(X.dtype)]
-    return tuple(ends) if outputs else (*ends, None, None)
+def _fingerprint(*arrays):
+    """A digest of the arrays' values (dense or sparse, ``None`` allowed): equal for the same data."""
+    digest = hashlib.blake2b(digest_size=16)
+    for A in arrays:
+        parts = [] if A is None else ([A.data, A.indices, A.indptr] if sp.issparse(A) else [A])
+        for part in parts:
+            digest.update(str((part.shape, part.dtype)).encode())
+            digest.update(np.ascontiguousarray(part).data)
+    return digest.hexdigest()
 
 
 class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
@@ -121,6 +125,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither"), choices({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "solver": [choices(SOLVERS)],
+        "conditioning": [choices({"auto", "diagonal"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -190,6 +195,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 max_iter=1 if incremental else self.max_iter,
                 tol=None if incremental else self.tol,
+                same_data=state.same_data,
+                far=FAR_FROM_OPTIMUM,
                 n_iter_no_change=self.n_iter_no_change,
                 shuffle=self.shuffle,
                 dropout=network.dropout > 0,
@@ -197,14 +204,24 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             )
             n_iter_before, unit = state.n_iter, state.loss_unit
             # the objective, built once: J / unit and its gradient (loss and weight decay scaled alike)
-            loss = bind(self._head.loss(self), 1.0 / unit, **self._loss_parameters())
-            objective = partial(network.objective, loss=loss, weight_decay=self.weight_decay / unit, buffers={})
-            result = train(
-                objective, theta, state, *data, config, validation_score, callbacks.epoch_hook(network, theta)
-            )
-            if not incremental or result.state.n_iter > n_iter_before:  # else interrupted at once: keep them exactly
+            buffers, hook = {}, callbacks.epoch_hook(network, theta)
+
+            def objective_for(smoothing=0.0):  # J / unit and its gradient (loss and weight decay scaled alike)
+                smoothed = {"smoothing": smoothing} if smoothing else {}
+                loss = bind(self._head.loss(self), 1.0 / unit, **self._loss_parameters(), **smoothed)
+                return partial(network.objective, loss=loss, weight_decay=self.weight_decay / unit, buffers=buffers)
+
+            smoothings = self._smoothings(incremental, validation_score, data[0].shape[0], unit)
+            if smoothings:
+                result = train_smoothed(objective_for, smoothings, theta, state, *data, config, hook)
+            else:
+                result = train(objective_for(), theta, state, *data, config, validation_score, hook)
+            if incremental and result.state.n_iter == n_iter_before:  # interrupted at once: all as it was, exactly
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
+            else:
                 self._store_parameters(network, result.theta)
-            self._store_training(result, incremental, n_iter_before, validation_score is not None)
+                self._store_training(result, incremental, n_iter_before, validation_score is not None)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
@@ -231,7 +248,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         first_call = not hasattr(self, "_training_state") or not (incremental or self.warm_start)
         hidden, activation, init, dropout = self._architecture()
         X, y = self._validate_fit_data(X, y, reset=first_call)
-        head = self._choose_head(y, first_call)
+        head = self._choose_head(y, first_call, classes if incremental else None)
         Y = head.encode(self, y, first_call, incremental, classes).astype(X.dtype, copy=False)
         if first_call:
             self.out_activation_ = out_activation(head, self)
@@ -244,20 +261,50 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             state = TrainingState(rng=np.random.RandomState(seed))
         else:
             state = self._training_state.copy()
-        if not incremental or state.standardisation is None:  # partial_fit keeps the coordinates it began in
-            regression = isinstance(head, RegressionHead)
-            state.standardisation = _standardisation(X, Y, sample_weight, self.weight_decay, outputs=regression)
-            state.loss_unit = self._loss_unit(Y, sample_weight) if regression else 1.0
-            state.auto_learning_rate = None
         sizes = (X.shape[1], *hidden, Y.shape[1])
-        coordinates = Standardisation(*state.standardisation)
+        regression = isinstance(head, RegressionHead)
+        moments = self._data_moments(X, Y, sample_weight, regression, hidden)
+        if incremental and state.moments is not None:  # the coordinates follow all the rows partial_fit has seen
+            moments = tuple(
+                None if old is None else Moments(*old).merge(new) for old, new in zip(state.moments, moments)
+            )
+        state.moments = tuple(None if m is None else m.astuple() for m in moments)
+        coordinates = None
+        if self.conditioning is not None:
+            coordinates = Standardisation.from_moments(*moments, weight_decay=self.weight_decay, dtype=X.dtype)
+        previous = None
+        if incremental and not first_call and state.coordinates is not None:
+            previous = Standardisation(**state.coordinates)
+        keep = (incremental and not first_call and previous is None and coordinates is None) or (
+            previous is not None and coordinates is not None and previous.conditions(*moments, self.weight_decay)
+        )
+        if keep:
+            coordinates = previous
         network = Network(sizes, activation, self.out_activation_, dropout, coordinates)
         if first_call:
             theta = network.init_params(state.rng, dtype=X.dtype, init=init)
         else:
             theta = network.from_layers(self._layers()).astype(X.dtype, copy=False)
+        unit = state.loss_unit
+        if not keep:  # new coordinates: the objective's unit and the 'auto' step follow them
+            state.loss_unit = self._loss_unit(Y, sample_weight, moments[1]) if regression and coordinates else 1.0
+            state.auto_learning_rate = None
+            if previous is not None and state.optimizer is not None:  # carry the optimizer's state over, exactly
+                old = Network(sizes, activation, self.out_activation_, dropout, previous)
+                old.recoordinate(old.from_layers(self._layers()), network, state.optimizer, unit / state.loss_unit)
+        state.coordinates = None if coordinates is None else coordinates.arrays()
         if not incremental:
             state.reset_stopping()
+        state.same_data = False
+        if incremental:
+            full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
+            # the objective of the last call's full-batch step compares with this one's if the rows are the same
+            key = _fingerprint(X, Y, sample_weight)
+            state.same_data, state.data_key = full_batch and key == state.data_key, key
+            if not state.same_data and self.learning_rate == "auto":  # other rows: their own safe step 1 / L(b)
+                state.auto_learning_rate = None
+                if full_batch and getattr(state.optimizer, "velocity", None) is not None:
+                    state.optimizer.velocity[...] = 0  # and a full-batch step restarts momentum, as on a rise of J
 
         validation_score = None
         if self.early_stopping and not incremental and self.solver != "lbfgs":
@@ -300,15 +347,51 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         """The loss's declared parameters (like Huber's ``delta``), from the estimator's parameters."""
         return {name: getattr(self, name) for name in LOSSES[self._head.loss(self)].parameters}
 
-    def _loss_unit(self, Y, sample_weight):
+    def _smoothings(self, incremental, validation_score, n_samples, unit):
+        """The smoothings of a kinked loss's continuation (:func:`~sknotes._training.train_smoothed`), or None.
+
+        For a loss with a kink (hinge, absolute error) and a solver that
+        relies on gradients being continuous: 'lbfgs', and full-batch 'sgd'
+        whose step adapts (``learning_rate='auto'``); not ``partial_fit``
+        (one epoch on the loss itself), nor early stopping. ``mu`` runs from
+        the loss's unit down by factors of 10 to ``tol`` times it (between
+        1e-6 and 1e-3 times it), so the objective ends within
+        ``mu_last / 2`` of the kinked one's minimum.
+        """
+        if incremental or validation_score is not None or LOSSES[self._head.loss(self)].smooth:
+            return None
+        full_batch = self.batch_size is None or self.batch_size >= n_samples
+        if not (self.solver == "lbfgs" or (self.solver == "sgd" and self.learning_rate == "auto" and full_batch)):
+            return None
+        last = min(max(self.tol, 1e-6), 1e-3)
+        return [unit * 10.0**-k for k in range(int(np.ceil(-np.log10(last) - 1e-9)) + 1)]
+
+    def _data_moments(self, X, Y, sample_weight, regression, hidden):
+        """The moments the coordinates come from: the inputs' (with their covariance where whitened) and the targets'.
+
+        Inputs are whitened (``conditioning='auto'``) for a linear model with at most
+        :data:`~sknotes.nn.coordinates.MAX_MIXED_FEATURES` features, no more
+        than the rows of a mini-batch: the mixing then costs less than it saves.
+        """
+        batch = np.inf if self.batch_size is None else self.batch_size
+        full = self.conditioning == "auto" and not hidden and X.shape[1] <= min(MAX_MIXED_FEATURES, batch)
+        return _moments(X, sample_weight, full), (_moments(Y, sample_weight) if regression else None)
+
+    def _loss_unit(self, Y, sample_weight, moments):
         """Twice the objective of predicting the mean of ``y`` (the variance of y, for the squared error).
 
         Regressors minimise ``J / unit``: the same minimum, with learning
-        rates, ``tol`` and L-BFGS's tolerance that do not depend on the units of y.
+        rates, ``tol`` and L-BFGS's tolerance that do not depend on the units
+        of y. For the squared error it is the variance of all the rows seen
+        (``moments``); for the other losses, that of this call's rows around the
+        mean of all the rows seen.
         """
+        if self._head.loss(self) == "squared_error":  # the targets' variance: of all the rows seen, exactly
+            unit = float(np.sum(moments.variance))
+            return unit if 0 < unit < np.inf else 1.0
         loss = bind(self._head.loss(self), **self._loss_parameters())
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow here shows as divergence at epoch 1
-            mean = np.average(Y, axis=0, weights=sample_weight)
+            mean = moments.mean.astype(Y.dtype)
             J_mean, _ = weighted_loss(loss, Y, np.broadcast_to(mean, Y.shape), sample_weight)
         return 2.0 * J_mean if 0 < J_mean < np.inf else 1.0
 
@@ -316,30 +399,42 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         """The solver's optimizer: a new one, or (``partial_fit``) the state's own with the current hyperparameters.
 
         Its hyperparameters come from the estimator's parameters of the same
-        names, as the optimizer declares them. With ``learning_rate='auto'`` on
-        a linear model, full-batch 'sgd' adapts its step from ``1 / L`` on
-        (:class:`~sknotes.nn.optimizers.SGD`'s ``grow``).
+        names, as the optimizer declares them. With ``learning_rate='auto'``,
+        'sgd' restarts its momentum when the full-batch objective rises and,
+        on a linear model, adapts its step from ``1 / L`` on
+        (:class:`~sknotes.nn.optimizers.SGD`'s ``restart`` and ``grow``); a
+        step so adapted carries over to the next ``partial_fit`` as the
+        optimizer's other state does. A numeric ``learning_rate`` is the
+        plain method, step for step.
         """
         if self.solver == "lbfgs":
             return None
         Optimizer = OPTIMIZERS[self.solver]
         settings = {name: getattr(self, name) for name in Optimizer.HYPERPARAMETERS}
-        settings["learning_rate"] = self._step_size(network, X, sample_weight, state)
-        if self.solver == "sgd":
-            settings["grow"] = AUTO_STEP_GROWTH if self.learning_rate == "auto" and len(network.layers) == 1 else 1.0
+        auto = self.learning_rate == "auto"
+        if "grow" in inspect.signature(Optimizer).parameters:
+            settings["restart"] = auto
+            settings["grow"] = AUTO_STEP_GROWTH if auto and len(network.layers) == 1 else 1.0
+        adapted = auto and state.auto_learning_rate is not None  # the step 'auto' adapted in the calls before
+        learning_rate = self._step_size(network, X, sample_weight, state)
         if incremental and isinstance(state.optimizer, Optimizer):
             for name, value in settings.items():
                 setattr(state.optimizer, name, value)
+            if not adapted:
+                state.optimizer.learning_rate = learning_rate
             return state.optimizer
-        return Optimizer(**settings)
+        return Optimizer(learning_rate=learning_rate, **settings)
 
     def _step_size(self, network, X, sample_weight, state):
         """The learning rate: ``learning_rate``, or the step that ``'auto'`` stands for.
 
         ``'auto'`` is ``1 / L(b)`` for 'sgd' on a linear model, from the bound
         on the gradient's Lipschitz constant of
-        :func:`~sknotes.nn.stepsize.lipschitz_bound`; :data:`AUTO_STEP` else.
-        It is computed once per ``fit`` (at the first ``partial_fit``) and kept.
+        :func:`~sknotes.nn.stepsize.lipschitz_bound` in the coordinates training
+        uses, times ``1 - momentum`` on mini-batches (whose noise momentum
+        accumulates: the steps add up to ``1 / (1 - momentum)`` times one);
+        :data:`AUTO_STEP` else. It is computed once per ``fit``, and by
+        ``partial_fit`` at its first call and whenever its coordinates change.
         """
         if self.learning_rate != "auto":
             return self.learning_rate
@@ -347,12 +442,19 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             state.auto_learning_rate = AUTO_STEP
             if self.solver == "sgd" and len(network.layers) == 1:
                 batch_size = X.shape[0] if self.batch_size is None else self.batch_size
-                offset, scale, _, output_scale = state.standardisation
+                coords = network.coordinates or Standardisation()
+                n_features = X.shape[1]
+                offset = np.zeros(n_features) if coords.input_offset is None else coords.input_offset
+                scale = np.ones(n_features) if coords.input_scale is None else coords.input_scale
                 curvature = LOSSES[self._head.loss(self)].curvature
-                L = lipschitz_bound(X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size)
-                if output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
-                    L *= float(np.max(output_scale.astype(np.float64) ** 2))
+                L = lipschitz_bound(
+                    X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size, coords.input_mixing
+                )
+                if coords.output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
+                    L *= float(np.max(coords.output_scale.astype(np.float64) ** 2))
                 state.auto_learning_rate = state.loss_unit / L  # and training minimises J / unit
+                if batch_size < X.shape[0]:  # noisy steps: momentum mu multiplies them by 1 / (1 - mu) in the long run
+                    state.auto_learning_rate *= 1.0 - self.momentum
         return state.auto_learning_rate
 
     def _split(self, head, X, Y, sample_weight, rng):
@@ -445,7 +547,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
     }
     _head = RegressionHead()
 
-    def _choose_head(self, y, first_call):
+    def _choose_head(self, y, first_call, classes=None):
         return self._head
 
     def _validate_fit_data(self, X, y, reset):
@@ -521,10 +623,17 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             y = column_or_1d(y, warn=True)
         return X, y
 
-    def _choose_head(self, y, first_call):
-        """The head for ``y``'s type of target (set on the first call; later calls must match it)."""
+    def _choose_head(self, y, first_call, classes=None):
+        """The head for the type of target (set on the first call; later calls must match it).
+
+        The type is ``y``'s, except that the ``classes`` declared to
+        ``partial_fit`` decide between 'binary' and 'multiclass': a first
+        chunk may hold only two of three classes.
+        """
         check_classification_targets(y)
         target = type_of_target(y)
+        if classes is not None and target in ("binary", "multiclass"):
+            target = "binary" if np.unique(classes).size <= 2 else "multiclass"
         if target not in self._heads:
             raise ValueError(
                 f"{type(self).__name__} does not support {target} targets; it supports {sorted(self._heads)}."

@@ -12,10 +12,16 @@ import textwrap
 from sklearn.base import ClassifierMixin
 
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS
+from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH
 
 PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         Step size ``eta`` of the solvers that take steps ({stepping}); a
-        number keeps it fixed (a grid search over it changes the fit). {auto}
+        number keeps it fixed (a grid search over it changes the fit). It is
+        the step in the coordinates training works in (see ``conditioning``):
+        by default the step the notes take on standardised features{whitened}
+        (and, for regressors, standardised targets), the same whatever the
+        scale of the raw data; with ``conditioning=None``, the notes' step on
+        the raw parameters. {auto}
         'lbfgs' chooses its own steps: a number given to it warns.
 
     weight_decay : float, default={weight_decay}
@@ -25,7 +31,22 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
 {solver_list}
         - 'lbfgs': full-batch quasi-Newton minimisation of the same objective
           with ``scipy.optimize.minimize`` (ignores ``learning_rate``,
-          ``batch_size``, ``shuffle`` and ``early_stopping``).
+          ``batch_size``, ``shuffle`` and ``early_stopping``); it needs a
+          differentiable loss (not the hinge or the absolute error).
+
+    conditioning : {{'auto', 'diagonal'}} or None, default='auto'
+        The coordinates the parameters are stored and stepped in, an exact
+        change of variables (the model, the objective and its minimum stay
+        the same; see Notes). 'diagonal': features centred and scaled to
+        unit variance (and, for regressors, the targets too, with the
+        objective divided by its value at the mean). 'auto': the same, and
+        for a linear model on dense data with at most 256 features (and no
+        more than ``batch_size``), whitened: decorrelated by the features'
+        covariance, so that gradient descent on the squared error sees a
+        perfectly round bowl. ``None``: the raw parameters, and 'sgd' with a
+        numeric ``learning_rate`` takes exactly the notes' step
+        ``theta <- theta - eta grad J(theta)`` (on each mini-batch).
+        ``partial_fit`` lets the coordinates follow all the rows it has seen.
 
     batch_size : int or None, default={batch_size}
         Rows per mini-batch; clipped to the number of samples. ``None`` is
@@ -38,10 +59,9 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
     tol : float, default={tol}
         Training stops when the objective (or, with early stopping, the
         validation score) has not improved by at least ``tol`` for more than
-        ``n_iter_no_change`` epochs.{relative} With 'sgd' and a fixed step, a
-        stall in which the objective stays above its best on average
-        (mini-batch noise, or the kink of the absolute error) first divides
-        the step by 5, up to three times. For 'lbfgs', the bound on the largest component of the
+        ``n_iter_no_change`` epochs (a full-batch step taken back counts
+        neither way); ``tol=0`` never stops on the objective.{relative}{where}
+        For 'lbfgs', the bound on the largest component of the
         gradient (as in scikit-learn's LogisticRegression), so
         ``tol=1e-10`` reaches the optimum to about 1e-8 relative.
 
@@ -79,15 +99,17 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
 AUTO_LINEAR = """'auto' gives 'sgd' the step
         ``1 / L`` of :func:`sknotes.nn.stepsize.lipschitz_bound`, from a bound
         on the Lipschitz constant of the objective's gradient, computed from
-        the data in the standardised coordinates training uses (so raw and
-        scaled features alike): gradient descent cannot diverge with it. On
-        full batches the step then adapts: 1.1 times larger after every step
-        that lowers the objective, while a step that raises it is taken back
-        and the next one is half as large.
-        With the other solvers, 'auto' is 0.001."""
+        the data in the coordinates training uses (so raw and scaled features
+        alike): gradient descent cannot diverge with it. On full batches the
+        step then adapts: {growth:g} times larger after every step that lowers
+        the objective, while a step that raises it is taken back and the
+        next one is half as large, and momentum restarts when the objective
+        rises. ``partial_fit`` does the same between calls on the same rows,
+        and starts from ``1 / L`` again when its coordinates change.
+        With the other solvers, 'auto' is {auto_step:g}."""
 
 #: How 'auto' sets the step of an MLP.
-AUTO_MLP = """'auto' is 0.001, the step
+AUTO_MLP = """'auto' is {auto_step:g}, the step
         Adam's authors recommend (scikit-learn's ``learning_rate_init``)."""
 
 MLP_PARAMETERS = """    hidden_layer_sizes : int or array-like of int, default={hidden_layer_sizes}
@@ -127,6 +149,13 @@ CLASS_WEIGHT = """    class_weight : dict, 'balanced' or None, default=None
         multilabel y)."""
 
 #: For the regressors, tol is relative to the variance of y.
+#: Where the default stop leaves a linear model, in scale-free terms.
+WHERE_LINEAR = """ On full batches in whitened coordinates the
+        objective is then within a few ``tol`` (times the regressors' unit)
+        of its minimum for the squared error, where a stop with the gradient
+        still large warns (``ConvergenceWarning``); ``tol=1e-10`` reaches
+        the optimum to about 1e-5 relative in the coefficients."""
+
 RELATIVE_TOL = """ For the regressors, training minimises the
         objective divided by its value for predicting the mean of ``y``
         (times 2, which for the squared error is the variance of ``y``): the
@@ -173,14 +202,16 @@ OBJECTIVE = """    Every solver minimises the same objective over the weights ``
     A gradient step is :math:`W \\leftarrow (1 - \\eta\\lambda) W - \\eta X^\\top G`:
     weight decay shrinks the weights before each step.
 
-    Training takes these steps in standardised coordinates
-    (:mod:`sknotes.nn.coordinates`): the first layer's weights are stored as
-    :math:`V = \\mathrm{{diag}}(s) W` for features of mean :math:`\\mu` and
-    spread :math:`s` (and, for regressors, the outputs as if ``y`` were
-    standardised). The model and the objective, the penalty on the true
-    :math:`W` included, stay exactly the same; only the steps see inputs
-    of unit scale, as after a ``StandardScaler``, without a copy of ``X``.
-    So raw and scaled features train equally well, and the fitted
+    Training takes these steps in conditioned coordinates
+    (:mod:`sknotes.nn.coordinates`, parameter ``conditioning``): the first
+    layer's weights are stored as :math:`V = M^{{-1}} \\mathrm{{diag}}(s) W`
+    for features of mean :math:`\\mu` and spread :math:`s`, with :math:`M`
+    the identity or, for the linear models by default, a whitening of the
+    standardised features (and, for regressors, the outputs as if ``y``
+    were standardised). The model and the objective, the penalty on the
+    true :math:`W` included, stay exactly the same; only the steps see
+    inputs of unit scale, as after a ``StandardScaler``, without a copy of
+    ``X``. So raw and scaled features train equally well, and the fitted
     ``coef_`` are those of the raw features."""
 
 
@@ -228,7 +259,9 @@ def _fields(cls, values):
         "solver_list": solver_list,
         "stepping": ", ".join(repr(solver) for solver in solvers),
         "optimizer_settings": "\n".join(optimizer_settings).rstrip("\n"),
-        "auto": AUTO_LINEAR if cls._linear else AUTO_MLP,
+        "auto": (AUTO_LINEAR if cls._linear else AUTO_MLP).format(growth=AUTO_STEP_GROWTH, auto_step=AUTO_STEP),
+        "whitened": " (whitened, for a linear model)" if cls._linear else "",
+        "where": WHERE_LINEAR if cls._linear else "",
         "relative": "" if classifier else RELATIVE_TOL,
         "score": "accuracy" if classifier else "R^2",
         "class_weights": ", times the class weights" if classifier else "",

@@ -68,6 +68,7 @@ class LinearRegressorGD(NetworkRegressor):
         learning_rate="auto",
         weight_decay=0.0,
         solver="sgd",
+        conditioning="auto",
         batch_size=None,
         max_iter=1000,
         tol=1e-4,
@@ -90,6 +91,7 @@ class LinearRegressorGD(NetworkRegressor):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.solver = solver
+        self.conditioning = conditioning
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -180,6 +182,7 @@ class SoftmaxClassifier(NetworkClassifier):
         weight_decay=1e-4,
         *,
         solver="sgd",
+        conditioning="auto",
         batch_size=None,
         max_iter=1000,
         tol=1e-4,
@@ -201,6 +204,7 @@ class SoftmaxClassifier(NetworkClassifier):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.solver = solver
+        self.conditioning = conditioning
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -293,6 +297,7 @@ class LinearSVMGD(NetworkClassifier):
         weight_decay=1e-4,
         *,
         solver="sgd",
+        conditioning="auto",
         batch_size=None,
         max_iter=1000,
         tol=1e-4,
@@ -314,6 +319,7 @@ class LinearSVMGD(NetworkClassifier):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.solver = solver
+        self.conditioning = conditioning
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol

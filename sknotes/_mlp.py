@@ -90,6 +90,7 @@ class MLPFromScratch(NetworkClassifier):
         learning_rate="auto",
         weight_decay=1e-4,
         solver="adam",
+        conditioning="auto",
         batch_size=200,
         max_iter=200,
         tol=1e-4,
@@ -115,6 +116,7 @@ class MLPFromScratch(NetworkClassifier):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.solver = solver
+        self.conditioning = conditioning
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -195,6 +197,7 @@ class MLPRegressorFromScratch(NetworkRegressor):
         learning_rate="auto",
         weight_decay=1e-4,
         solver="adam",
+        conditioning="auto",
         batch_size=200,
         max_iter=200,
         tol=1e-4,
@@ -221,6 +224,7 @@ class MLPRegressorFromScratch(NetworkRegressor):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.solver = solver
+        self.conditioning = conditioning
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol

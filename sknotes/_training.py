@@ -29,10 +29,9 @@ from ._validation import caller_stacklevel
 #: A batch or L-BFGS iterate whose objective exceeds this many times the objective
 #: at the start of training (or 1, whichever is larger) counts as diverged.
 EXPLOSION_FACTOR = 1e4
-#: When mini-batch noise or a kink of the loss stalls 'sgd' above its best objective, the step is
-#: divided by ANNEAL_FACTOR and training goes on, at most ANNEAL_TIMES times in a call.
-ANNEAL_FACTOR, ANNEAL_TIMES = 5.0, 3
 _EPS = np.finfo(np.float64).eps
+#: The tolerance that ends each stage but the last of :func:`train_smoothed` when ``tol`` is 0.
+STAGE_TOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,23 @@ class TrainingConfig:
         exactly one epoch, as ``partial_fit`` does.
     tol : float or None, default=1e-4
         An epoch "improves" when it lowers the objective that ``objective``
-        returns (or raises the validation score) by more than ``tol``.
-        Training stops after more than ``n_iter_no_change`` epochs in a row
-        without improvement, except that 'sgd' with a constant step first
-        divides it by 5 (up to three times) when the objective of those
-        epochs stayed above its best by more than ``tol`` on average: that
-        stall is mini-batch noise or a kink of the loss, not the minimum.
-        ``None`` disables stopping. For 'lbfgs', the bound on the largest
-        gradient component (L-BFGS also stops when ``J`` no longer
-        changes beyond round-off).
+        returns (or raises the validation score) by more than ``tol``; an
+        epoch whose step the optimizer took back (a full-batch step that
+        raised the objective) counts neither way. Training stops after more
+        than ``n_iter_no_change`` epochs in a row without improvement.
+        ``None``, and ``0`` on the objective, disable stopping. For 'lbfgs',
+        the bound on the largest gradient component (L-BFGS also stops when
+        ``J`` no longer changes beyond round-off).
     n_iter_no_change : int, default=10
+    far : float or None, default=None
+        On full batches, a stall does not stop training while the objective,
+        extrapolated from its last epochs (:func:`remaining_decrease`), would
+        still fall by more than ``far`` times ``tol``: that is slow progress
+        far from the minimum, not the minimum. ``None``: the stall stops it.
+    same_data : bool, default=False
+        The rows are those of the previous call's last full-batch step (a
+        ``partial_fit`` on the same rows again): its objective value
+        compares with this call's first, as between the epochs of one call.
     shuffle : bool, default=True
         Shuffle the rows at every epoch (with ``state.rng``).
     dropout : bool, default=False
@@ -75,6 +81,8 @@ class TrainingConfig:
     max_iter: int = 200
     tol: float = 1e-4
     n_iter_no_change: int = 10
+    far: float = None
+    same_data: bool = False
     shuffle: bool = True
     dropout: bool = False
     verbose: bool = False
@@ -93,7 +101,10 @@ class TrainingState:
     validation_scores: list = field(default_factory=list)
     best_validation_score: float = -np.inf
     initial_loss: float = None
-    standardisation: tuple = None  # offsets and scales of the coordinates the parameters train in (4 arrays or None)
+    coordinates: dict = None  # the arrays of the Standardisation the parameters train in (None: the true parameters)
+    moments: tuple = None  # (weight, mean, m2) of the inputs and (regressors) targets of all the rows seen
+    data_key: str = None  # a digest of the last partial_fit's rows (full batch): the same rows again continue it
+    same_data: bool = False  # this partial_fit's rows are the last one's
     loss_unit: float = 1.0  # the objective function returns J / loss_unit; loss_curve and best_loss are in J
     auto_learning_rate: float = None  # the step learning_rate='auto' stands for, once computed
 
@@ -130,6 +141,27 @@ class Result:
     converged: bool
     interrupted: bool = False
     reason: str = ""
+
+
+def remaining_decrease(loss_curve, window):
+    """How much further the objective would fall, extrapolated from the last ``2 window`` epochs of ``loss_curve``.
+
+    On full batches the best objective so far falls roughly geometrically
+    near a minimum: if it fell by ``D1`` over one window and ``D2`` over the
+    next, at the rate ``r = D2 / D1`` per window the rest adds up to
+    ``D2 r / (1 - r)``. ``inf`` when it is not slowing down; ``None`` with
+    too short a curve.
+    """
+    if len(loss_curve) < 2 * window + 1:
+        return None
+    best = np.minimum.accumulate(np.asarray(loss_curve, dtype=np.float64))
+    D1, D2 = best[-2 * window - 1] - best[-window - 1], best[-window - 1] - best[-1]
+    if D2 <= 0:
+        return 0.0
+    if D1 <= D2:
+        return np.inf
+    r = D2 / D1
+    return D2 * r / (1 - r)
 
 
 def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConfig(), validation_score=None,
@@ -180,9 +212,17 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
         batch_size = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
         total_weight = n_samples if sw is None else float(sw.sum())
         X_batch, Y_batch = _RowGatherer(X, batch_size), _RowGatherer(Y, batch_size)
-        full_batch, first_epoch = batch_size == n_samples, state.n_iter + 1  # full-batch steps compare J: restarts
+        # full-batch steps compare J (momentum restarts, the adapted step): within a call, and with the last call's
+        # on the same rows; an objective value on other rows is forgotten
+        full_batch = batch_size == n_samples
+        if not config.same_data:
+            for name, kind in getattr(state.optimizer, "STATE_KINDS", {}).items():
+                if kind == "loss":
+                    setattr(state.optimizer, name, None)
         tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
-        best_theta, reason, annealed, streak_total = None, "", 0, 0.0
+        if tol == 0 and validation_score is None:  # tol=0 never stops on the objective
+            tol = None
+        best_theta, reason, retaken = None, "", False
         shuffled = config.shuffle and batch_size < n_samples
         rng = state.rng if config.dropout else None
         checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
@@ -191,7 +231,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
             checkpoint.save(theta, state)
             try:
                 order = state.rng.permutation(n_samples) if shuffled else None
-                epoch_loss = 0.0
+                epoch_loss, taken = 0.0, None
                 for batch in gen_batches(n_samples, batch_size):
                     rows = batch if order is None else order[batch]
                     sw_b = None if sw is None else sw[rows]
@@ -200,7 +240,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                     J, grad = objective(theta, X_batch(rows), Y_batch(rows), sample_weight=sw_b, rng=rng)
                     if not (math.isfinite(J) and J <= state.explosion_limit(J)):
                         raise _divergence(epoch, J)
-                    state.optimizer.step(theta, grad, J if full_batch and epoch > first_epoch else None)
+                    taken = state.optimizer.step(theta, grad, J if full_batch else None)
                     epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
                 if not np.isfinite(theta).all():
                     raise _divergence(epoch, np.nan)
@@ -215,8 +255,9 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 else:
                     improved = tol is None or epoch_loss * unit < state.best_loss - tol * unit
                 state.best_loss = min(state.best_loss, epoch_loss * unit)
-                state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-                streak_total = 0.0 if improved else streak_total + epoch_loss * unit
+                if taken is not False and not retaken:  # a step taken back, and the repeat after it, count neither way
+                    state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+                retaken = taken is False
                 if config.verbose:
                     score = f", validation score = {score:.6g}" if validation_score is not None else ""
                     print(f"Epoch {epoch}: loss = {epoch_loss * unit:.8g}{score}, {time.perf_counter() - start:.3f} s")
@@ -227,39 +268,68 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 reason = "a callback asked to stop"
                 break
             if tol is not None and state.no_improvement_count > patience:
-                if _anneal(config, state, validation_score is None, streak_total, annealed):
-                    annealed, streak_total = annealed + 1, 0.0
-                    continue
+                if full_batch and validation_score is None and config.far is not None:
+                    remaining = remaining_decrease(
+                        state.loss_curve, min(patience + 1, (len(state.loss_curve) - 1) // 2)
+                    )
+                    if remaining is not None and remaining > config.far * tol * unit:
+                        state.no_improvement_count = 0  # slow, not stalled: the objective still has far to fall
+                        continue
                 what = "validation score" if validation_score is not None else "objective"
                 reason = f"the {what} did not improve by more than tol={tol:g} for {patience + 1} epochs in a row"
                 break
         else:
-            if tol is not None:
+            if config.tol is not None:
                 reason = f"max_iter={config.max_iter} epochs reached"
         if best_theta is not None:
             theta = best_theta
-        return _stopped(
-            Result(theta, state, converged=bool(reason) and not reason.startswith("max_iter"), reason=reason), config
-        )
+        converged = bool(reason) and not reason.startswith("max_iter")
+        return _stopped(Result(theta, state, converged, reason=reason), config)
 
 
-def _anneal(config, state, on_objective, streak_total, annealed):
-    """After a stall, divide a fixed 'sgd' step by :data:`ANNEAL_FACTOR` if that can help; True if it did.
+def train_smoothed(objective_for, smoothings, theta, state, X, Y, sample_weight=None, config=TrainingConfig(),
+                   on_epoch_end=None):  # fmt: skip
+    """Continuation: :func:`train` on the objective smoothed by each of ``smoothings`` in turn, from the last optimum.
 
-    It can when the objective stayed above its best by more than ``tol`` on
-    average over the stall (mini-batch noise or the kink of a loss, which
-    smaller steps get below), at most :data:`ANNEAL_TIMES` times. A step that
-    adapts itself (``grow > 1``) needs no annealing.
+    A loss with a kink (the hinge, the absolute error) leaves gradient steps,
+    and L-BFGS, stalling above its minimum, at a point that depends on the
+    order of rounding errors. Its smoothed version of parameter ``mu`` is
+    within ``mu / 2`` of it and differentiable, with curvature ``1 / mu``
+    (:class:`sknotes.nn.losses.Loss`): minimising it for ``mu = smoothings[0],
+    smoothings[1], ...``, each from the previous minimum, ends within
+    ``smoothings[-1] / 2`` of the minimum of the loss itself. Every stage but
+    the last stops at ``config.tol`` (:data:`STAGE_TOL` when that is 0);
+    the epochs of all stages count towards ``config.max_iter``; a step that
+    adapts itself starts each stage ``mu_k / mu_{k-1}`` times smaller, as
+    the curvature grows.
+
+    Parameters
+    ----------
+    objective_for : callable
+        ``objective_for(mu)`` is the objective smoothed by ``mu``, as :func:`train` takes it.
+    smoothings : sequence of float
+        Decreasing.
+    theta, state, X, Y, sample_weight, config, on_epoch_end
+        As :func:`train`'s.
+
+    Returns
+    -------
+    Result
+        Of the last stage run.
     """
-    stall_mean = streak_total / state.no_improvement_count
-    above = on_objective and stall_mean > state.best_loss + config.tol * state.loss_unit
-    if config.solver != "sgd" or not above or state.optimizer.grow > 1 or annealed >= ANNEAL_TIMES:
-        return False
-    state.optimizer.learning_rate /= ANNEAL_FACTOR
-    state.no_improvement_count = 0
-    if config.verbose:
-        print(f"The objective stalled above its best: learning rate divided by {ANNEAL_FACTOR:g}.")
-    return True
+    start = state.n_iter
+    for k, mu in enumerate(smoothings):
+        last = k == len(smoothings) - 1
+        budget = config.max_iter - (state.n_iter - start)
+        tol = config.tol if last or config.tol is None else (config.tol or STAGE_TOL)
+        stage = dataclasses.replace(config, max_iter=max(budget, 1), tol=tol, same_data=False)
+        if k > 0:
+            state.reset_stopping()
+        result = train(objective_for(mu), theta, state, X, Y, sample_weight, stage, None, on_epoch_end)
+        theta = result.theta
+        if last or result.interrupted or not result.converged or state.n_iter - start >= config.max_iter:
+            return result
+    return result
 
 
 def _stopped(result, config):

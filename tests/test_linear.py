@@ -458,7 +458,9 @@ def test_partial_fit_is_a_full_batch_gradient_step_and_learning_rate_changes_tak
     lam = 1e-3
     mu, s = X.mean(axis=0), np.sqrt(X.var(axis=0) + lam)
     m, t = y.mean(), y.std()
-    est = LinearRegressorGD(solver="sgd", momentum=0.0, batch_size=None, weight_decay=lam, learning_rate=0.1)
+    est = LinearRegressorGD(
+        solver="sgd", conditioning="diagonal", momentum=0.0, batch_size=None, weight_decay=lam, learning_rate=0.1
+    )
     V, c = np.zeros(X.shape[1]), 0.0  # the start: zero weights, predicting the mean
     for eta in [0.1, 0.5, 0.02]:
         coef, intercept = V * t / s, c * t + m - mu @ (V * t / s)
@@ -515,7 +517,8 @@ def test_warm_start_continues_from_the_previous_parameters():
 
 def test_warm_start_lbfgs_continues_at_the_optimum():
     X, y = scaled_data(load_diabetes)
-    est = fit_quietly(LinearRegressorGD(warm_start=True, solver="lbfgs", max_iter=3), X, y)
+    # (diagonal coordinates: in whitened ones three iterations already reach the optimum, nothing is left to continue)
+    est = fit_quietly(LinearRegressorGD(warm_start=True, solver="lbfgs", max_iter=3, conditioning="diagonal"), X, y)
     J_first = regression_objective(est.coef_, est.intercept_, X, y, 0.0)
     n_first = est.n_iter_
     est.set_params(max_iter=10_000, tol=1e-10).fit(X, y)
@@ -533,9 +536,10 @@ def test_full_batch_gradient_descent_with_a_step_of_one_over_L_never_increases_t
     lowered J, a smaller one after a rise), so refitting with the step it started from gives plain gradient descent.
     """
     X, y = scaled_data(load_diabetes)
-    auto = fit_quietly(LinearRegressorGD(solver="sgd", momentum=0.0, max_iter=100), X, y)
+    kwargs = dict(solver="sgd", momentum=0.0, max_iter=100, conditioning="diagonal")  # whitened, 1 / L is Newton's step
+    auto = fit_quietly(LinearRegressorGD(**kwargs), X, y)
     one_over_L = auto._training_state.auto_learning_rate
-    est = fit_quietly(LinearRegressorGD(solver="sgd", momentum=0.0, learning_rate=one_over_L, max_iter=100), X, y)
+    est = fit_quietly(LinearRegressorGD(**kwargs, learning_rate=one_over_L), X, y)
     curve = np.asarray(est.loss_curve_)
     assert len(curve) == est.n_iter_ > 10
     assert np.all(np.diff(curve) <= 1e-12 * curve[:-1])
@@ -558,9 +562,10 @@ def test_full_batch_gradient_descent_with_a_step_of_one_over_L_never_increases_t
     # fit converges to the same minimum (this problem's correlated features leave J flat along one direction,
     # where the two fits, whose steps adapt to round-off-different rises of J, stop 1e-4 apart)
     Xr = X * np.logspace(-3, 3, X.shape[1]) + 100.0
-    raw = fit_quietly(LinearRegressorGD(tol=1e-9, n_iter_no_change=10, max_iter=5000), Xr, y)
+    slow = dict(tol=1e-9, n_iter_no_change=10, max_iter=5000, conditioning="diagonal")
+    raw = fit_quietly(LinearRegressorGD(**slow), Xr, y)
     assert raw._training_state.auto_learning_rate == pytest.approx(one_over_L, rel=1e-6)
-    scaled = fit_quietly(LinearRegressorGD(tol=1e-9, n_iter_no_change=10, max_iter=5000), X, y)
+    scaled = fit_quietly(LinearRegressorGD(**slow), X, y)
     ols = LinearRegression().fit(X, y)
     J_ols = regression_objective(ols.coef_, ols.intercept_, X, y, 0.0)
     assert regression_objective(raw.coef_, raw.intercept_, Xr, y, 0.0) == pytest.approx(J_ols, rel=1e-6)
@@ -829,7 +834,8 @@ def test_a_learning_rate_far_beyond_the_auto_step_is_refused_clearly():
     """On MinMax-scaled diabetes the 'auto' step 1/L is about 0.25; a grid point of 1.0 makes gradient descent with
     momentum diverge, and the fit says so (GridSearchCV records it) instead of returning NaN weights."""
     X, y = load_diabetes(return_X_y=True)
-    auto = pipeline(LinearRegressorGD()).fit(X, y).named_steps["est"]._training_state.auto_learning_rate
+    diagonal = LinearRegressorGD(conditioning="diagonal")  # (whitened, the squared error's 'auto' step is 1)
+    auto = pipeline(diagonal).fit(X, y).named_steps["est"]._training_state.auto_learning_rate
     assert 0.1 < auto < 0.5
     with pytest.raises(ValueError, match="Training diverged at epoch .* smaller learning_rate"):
-        pipeline(LinearRegressorGD(learning_rate=1.0)).fit(X, y)
+        pipeline(clone(diagonal).set_params(learning_rate=1.0)).fit(X, y)

@@ -56,7 +56,7 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
     state, unit = est._training_state, est._training_state.loss_unit  # the objective training minimises, J / unit,
     network = Network(  # in its standardised coordinates
         [4, *est.hidden_layer_sizes, est.n_outputs_], activation, est.out_activation_,
-        coordinates=Standardisation(*state.standardisation),
+        coordinates=Standardisation(**state.coordinates),
     )  # fmt: skip
     loss = bind(est._head.loss(est), 1.0 / unit, **est._loss_parameters())
     objective = partial(network.objective, loss=loss, weight_decay=est.weight_decay / unit)

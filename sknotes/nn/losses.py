@@ -54,6 +54,12 @@ class Loss(NamedTuple):
     (``diag(p) - p p^T``). For the absolute error and the hinge, which have
     no second derivative at the kink, it is 1, the scale of their gradients.
     It sets the ``'auto'`` step size of the linear models.
+
+    ``smooth`` is False for those two: their function then takes a
+    ``smoothing`` parameter ``mu`` that turns it into a differentiable loss
+    within ``mu / 2`` of it, of curvature ``1 / mu``, which the solvers that
+    need a gradient everywhere minimise for smaller and smaller ``mu``
+    (:func:`sknotes._training.train_smoothed`).
     """
 
     function: Callable
@@ -61,6 +67,7 @@ class Loss(NamedTuple):
     targets: str
     curvature: float = 1.0
     parameters: dict = {}
+    smooth: bool = True
 
 
 def squared_error(Y, Z):
@@ -69,9 +76,18 @@ def squared_error(Y, Z):
     return 0.5 * np.einsum("ij,ij->i", R, R), R
 
 
-def absolute_error(Y, Z):
-    """abs(z - y) per output; (sub)gradient sign(z - y)."""
+def absolute_error(Y, Z, smoothing=0.0):
+    """abs(z - y) per output; (sub)gradient sign(z - y).
+
+    With ``smoothing = mu > 0``, its smoothed version (Nesterov, 2005),
+    within ``mu / 2`` of it everywhere: ``r^2 / (2 mu)`` for ``|r| <= mu``,
+    ``|r| - mu / 2`` beyond; gradient ``clip(r / mu, -1, 1)``.
+    """
     R = Z - Y
+    if smoothing:
+        absR = np.abs(R)
+        per_output = np.where(absR <= smoothing, 0.5 * R * R / smoothing, absR - 0.5 * smoothing)
+        return per_output.sum(axis=1), np.clip(R / Z.dtype.type(smoothing), -1, 1)
     return np.abs(R).sum(axis=1), np.sign(R)
 
 
@@ -138,10 +154,21 @@ def categorical_crossentropy(Y, Z):
     return -np.einsum("ij,ij->i", Y, log_p), np.subtract(p, Y, out=p)
 
 
-def hinge(Y, Z):
-    """max(0, 1 - t z) with t = 2 y - 1 in {-1, +1}; subgradient -t where t z < 1, else 0."""
+def hinge(Y, Z, smoothing=0.0):
+    """max(0, 1 - t z) with t = 2 y - 1 in {-1, +1}; subgradient -t where t z < 1, else 0.
+
+    With ``smoothing = mu > 0``, its smoothed version, within ``mu / 2`` of
+    it everywhere: with the margin violation ``m = 1 - t z``, 0 for
+    ``m <= 0``, ``m^2 / (2 mu)`` for ``0 < m < mu``, ``m - mu / 2`` beyond;
+    gradient ``-t clip(m / mu, 0, 1)``.
+    """
     T = 2 * Y - 1
     margin = 1 - T * Z
+    if smoothing:
+        per_output = np.where(
+            margin >= smoothing, margin - 0.5 * smoothing, 0.5 * np.square(np.maximum(margin, 0)) / smoothing
+        )
+        return per_output.sum(axis=1), (-T * np.clip(margin / smoothing, 0, 1)).astype(Z.dtype)
     active = margin > 0
     return np.where(active, margin, 0).sum(axis=1), np.where(active, -T, 0).astype(Z.dtype)
 
@@ -149,7 +176,7 @@ def hinge(Y, Z):
 #: Registry of losses by name, each with the output activation it is fused with.
 LOSSES = {
     "squared_error": Loss(squared_error, "identity", "values"),
-    "absolute_error": Loss(absolute_error, "identity", "values"),
+    "absolute_error": Loss(absolute_error, "identity", "values", smooth=False),
     "huber": Loss(
         huber,
         "identity",
@@ -158,7 +185,7 @@ LOSSES = {
     ),
     "binary_crossentropy": Loss(binary_crossentropy, "sigmoid", "labels", curvature=0.25),
     "categorical_crossentropy": Loss(categorical_crossentropy, "softmax", "labels", curvature=0.5),
-    "hinge": Loss(hinge, "identity", "labels"),
+    "hinge": Loss(hinge, "identity", "labels", smooth=False),
 }
 
 

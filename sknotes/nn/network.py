@@ -112,6 +112,62 @@ class Network:
         """A new flat vector from per-layer true ``(W, b)`` (the inverse of :meth:`to_layers`)."""
         return self.pack(params if self.coordinates is None else self.coordinates.stored_layers(params), dtype)
 
+    def recoordinate(self, theta, network, optimizer=None, gradient_scale=1.0):
+        """``theta`` re-expressed in the coordinates of ``network`` (same layer sizes), the optimizer's state too.
+
+        The true weights and biases, so every prediction, are unchanged. The
+        optimizer's state moves with them as each optimizer declares in
+        ``STATE_KINDS``: a point (like the parameters) exactly; a step (a
+        difference of points, like a velocity) by the map's linear part,
+        exactly; a gradient by the chain rule, times ``gradient_scale`` (the
+        ratio of the objectives' units when those change too), exactly; a
+        squared gradient (a running mean of squares) through its root and the
+        map's absolute coefficients, a bound on it; a remembered objective
+        value is forgotten (it was taken on other coordinates' data).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        network : Network
+            The same layers in other coordinates.
+        optimizer : object, default=None
+            Updated in place.
+        gradient_scale : float, default=1.0
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
+
+        def point(value):
+            return network.from_layers(self.to_layers(value), dtype=value.dtype)
+
+        def gradient(value, absolute=False):
+            flat = np.array(value, dtype=np.float64)
+            if self.coordinates is not None:
+                self.coordinates.true_gradient(self.unpack(flat), absolute=absolute)
+            if network.coordinates is not None:
+                network.coordinates.stored_gradient(network.unpack(flat), absolute=absolute)
+            return flat * gradient_scale
+
+        moved = point(theta)
+        for name, kind in getattr(optimizer, "STATE_KINDS", {}).items():
+            value = getattr(optimizer, name)
+            if value is None:
+                continue
+            if kind == "loss":
+                new = None
+            elif kind == "point":
+                new = point(value)
+            elif kind == "step":
+                new = (point(theta + value) - moved).astype(value.dtype)
+            elif kind == "gradient":
+                new = gradient(value).astype(value.dtype)
+            else:  # "squared_gradient"
+                new = np.square(gradient(np.sqrt(value), absolute=True)).astype(value.dtype)
+            setattr(optimizer, name, new)
+        return moved
+
     def pack(self, params, dtype=None):
         """Concatenate per-layer ``(W, b)`` arrays into a new flat vector (of their dtype unless ``dtype`` is given)."""
         flat = np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])

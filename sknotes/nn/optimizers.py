@@ -12,7 +12,9 @@ temporaries, which is not state and is left out of pickles and copies.
 Each optimizer declares what it is made of, for the estimators to read:
 ``HYPERPARAMETERS`` (besides the learning rate), which the estimators take
 from their own parameters of the same names (:class:`~sknotes.nn.settings.Setting`),
-and ``STATE``, what a step changes.
+``STATE``, what a step changes, and ``STATE_KINDS``, what each array of the state
+is (a point, a step, a gradient, a squared gradient, an objective value), so
+that :meth:`~sknotes.nn.Network.recoordinate` can carry it to other coordinates.
 """
 
 import numpy as np
@@ -87,6 +89,7 @@ class SGD(_Scratch):
     }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
     STATE = ("velocity", "t", "previous_loss", "learning_rate", "accepted")
+    STATE_KINDS = {"velocity": "step", "accepted": "point", "previous_loss": "loss"}
 
     def __init__(self, learning_rate, momentum=0.0, nesterov=False, restart=True, grow=1.0):
         self.learning_rate = learning_rate
@@ -102,7 +105,8 @@ class SGD(_Scratch):
     def step(self, params, grad, loss=None):
         """Update ``params`` in place; ``loss``, the objective at ``params``, drives restarts and step growth.
 
-        ``loss=None`` (mini-batches, whose objectives are not comparable) skips both.
+        ``loss=None`` (mini-batches, whose objectives are not comparable) skips both. Returns False when
+        the step was taken back instead (``params`` are then those of the last step that lowered ``loss``).
         """
         self.t += 1
         if loss is not None and self.previous_loss is not None:
@@ -114,7 +118,7 @@ class SGD(_Scratch):
                 self.learning_rate *= 0.5 if rose else self.grow
                 if rose:  # take the step back; the next call computes the gradient there again
                     params[...] = self.accepted
-                    return
+                    return False
         self.previous_loss = loss
         if self.grow > 1 and loss is not None:
             self.accepted = (
@@ -166,6 +170,7 @@ class RMSProp(_Scratch):
     }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
     STATE = ("v", "t")
+    STATE_KINDS = {"v": "squared_gradient"}
 
     def __init__(self, learning_rate, rho=0.9, epsilon=1e-8):
         self.learning_rate = learning_rate
@@ -219,6 +224,7 @@ class Adam(_Scratch):
     }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
     STATE = ("m", "v", "t")
+    STATE_KINDS = {"m": "gradient", "v": "squared_gradient"}
 
     def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.learning_rate = learning_rate

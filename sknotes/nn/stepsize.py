@@ -8,14 +8,13 @@ of the inputs' second-moment matrix, plus the L2 term. A gradient step of
 how scikit-learn's SAG solver picks its step.
 
 Everything is computed in the coordinates the network trains in (see
-:mod:`sknotes.nn.coordinates`): inputs ``x~ = (x - mu) / s`` and a constant 1 for
-the bias. Centred inputs make the bias decouple from the weights, so the
-second-moment matrix of ``[x~, 1]`` has the eigenvalues of the covariance
-``C~`` of ``x~`` and the eigenvalue 1. With weights ``p_i = s_i / sum_j s_j``
-and ``lambda`` the weight decay,
+:mod:`sknotes.nn.coordinates`): inputs ``a = [((x - mu) / s) M, 1]``, the
+standardised (or whitened) features and a constant 1 for the bias. With
+weights ``p_i = s_i / sum_j s_j``, ``lambda`` the weight decay and
+``D = diag(1 / s)``,
 
-    L_full = c max(lambda_max(C~), 1) + max_j lambda / s_j^2     (full batch)
-    L_max  = c max_i (||x~_i||^2 + 1) + max_j lambda / s_j^2     (one sample)
+    L_full = c lambda_max(sum_i p_i a_i a_i^T) + lambda lambda_max(M^T D^2 M)     (full batch)
+    L_max  = c max_i ||a_i||^2 + lambda lambda_max(M^T D^2 M)                     (one sample)
 
 and a mini-batch of ``b`` of the ``n`` rows, drawn without replacement, has
 the expected smoothness (Gower et al., 2019, "SGD: general analysis and
@@ -25,12 +24,17 @@ improved rates")
 
 which runs from ``L_max`` for single samples to ``L_full`` for the full batch.
 ``lambda_max`` comes from at most ``MAX_ROWS`` evenly spaced rows: exactly
-for a few features, by a few power iterations (without forming ``C~``) for
+for a few features, by a few power iterations (without forming the matrix) for
 many, such as sparse text.
 """
 
 import numpy as np
 
+#: With learning_rate='auto', full-batch 'sgd' on a linear model grows its step by this factor after every step
+#: that lowers the objective (and halves it after one that raises it): 1 / L is a bound, often far from tight.
+AUTO_STEP_GROWTH = 1.1
+#: learning_rate='auto' everywhere but 'sgd' on a linear model: the step Adam's authors recommend.
+AUTO_STEP = 0.001
 #: The eigenvalue comes from no more than this many rows (evenly spaced).
 MAX_ROWS = 10_000
 #: Up to this many features it is computed exactly from their Gram matrix, beyond by power iteration.
@@ -39,21 +43,26 @@ MAX_GRAM = 100
 CHUNK = 8192
 
 
-def _standardised(X, rows, offset, scale):
-    """``(X[rows] - offset) / scale`` as a new float64 array (dense or sparse ``X``)."""
+def _standardised(X, rows, offset, scale, mixing=None):
+    """``[((X[rows] - offset) / scale) M, 1]``: the rows in the stored coordinates, and the bias's 1, in float64."""
     block = X[rows]
     block = block.toarray() if hasattr(block, "toarray") else np.array(block, dtype=np.float64)
     block -= offset
     block /= scale
-    return block
+    if mixing is not None:
+        block = block @ mixing
+    return np.hstack([block, np.ones((block.shape[0], 1))])
 
 
-def largest_eigenvalue(X, weights, offset, scale, n_iter=50, rtol=1e-3):
-    """Largest eigenvalue of ``sum_i p_i x~_i x~_i^T``, ``x~ = (x - offset) / scale``, on at most :data:`MAX_ROWS` rows.
+def largest_eigenvalue(X, weights, offset, scale, mixing=None, n_iter=50, rtol=1e-3):
+    """Top eigenvalue of ``sum_i p_i a_i a_i^T``, ``a = [((x - offset) / scale) M, 1]``, on <= :data:`MAX_ROWS` rows.
 
-    With up to :data:`MAX_GRAM` features, exactly, from the Gram matrix of the
-    rows (``numpy.linalg.eigvalsh``); beyond, by power iteration with products
-    of ``X`` and vectors only.
+    The 1 is the bias's input: when the rows are not centred at ``offset``
+    (a constant feature, or the rows of one chunk of a stream), the bias
+    and the weights are coupled and the eigenvalue says by how much. With up
+    to :data:`MAX_GRAM` features, exactly, from the Gram matrix of the rows
+    (``numpy.linalg.eigvalsh``); beyond, by power iteration with products of
+    ``X`` and vectors only.
 
     Parameters
     ----------
@@ -61,6 +70,8 @@ def largest_eigenvalue(X, weights, offset, scale, n_iter=50, rtol=1e-3):
     weights : ndarray of shape (n_samples,)
         Non-negative weights ``p_i`` (normalised here).
     offset, scale : ndarray of shape (n_features,)
+    mixing : ndarray of shape (n_features, n_features), default=None
+        The input mixing ``M`` (:mod:`sknotes.nn.coordinates`); ``None`` is the identity.
     n_iter : int, default=50
         Most power iterations.
     rtol : float, default=1e-3
@@ -75,20 +86,22 @@ def largest_eigenvalue(X, weights, offset, scale, n_iter=50, rtol=1e-3):
     X, weights = X[::step], weights[::step]
     p = weights / weights.sum()
     offset, scale = offset.astype(np.float64), scale.astype(np.float64)
-    if X.shape[1] <= MAX_GRAM:
-        gram, rows = np.zeros((X.shape[1], X.shape[1])), max(16, CHUNK // X.shape[1])
+    mixing = None if mixing is None else mixing.astype(np.float64)
+    d = X.shape[1]
+    if d <= MAX_GRAM:
+        gram, rows = np.zeros((d + 1, d + 1)), max(16, CHUNK // d)
         for start in range(0, X.shape[0], rows):
-            block = _standardised(X, slice(start, start + rows), offset, scale)
+            block = _standardised(X, slice(start, start + rows), offset, scale, mixing)
             gram += (block.T * p[start : start + rows]) @ block
         return float(np.linalg.eigvalsh(gram)[-1])
-    v = np.random.RandomState(0).normal(size=X.shape[1])  # a fixed start, not the fit's random state
+    v = np.random.RandomState(0).normal(size=d + 1)  # a fixed start, not the fit's random state
     v /= np.linalg.norm(v)
     estimate = 0.0
     for _ in range(n_iter):
-        u = v / scale  # x~ . v = x . (v / s) - offset . (v / s)
-        projections = np.asarray(X @ u).ravel() - offset @ u
-        projections *= p
+        u = (v[:d] if mixing is None else mixing @ v[:d]) / scale  # a . v = x . (M v / s) - offset . (M v / s) + v_0
+        projections = (np.asarray(X @ u).ravel() - offset @ u + v[d]) * p
         w = (np.asarray(X.T @ projections).ravel() - offset * projections.sum()) / scale
+        w = np.append(w if mixing is None else mixing.T @ w, projections.sum())
         previous, estimate = estimate, float(np.linalg.norm(w))
         if estimate == 0:
             return 0.0
@@ -98,17 +111,18 @@ def largest_eigenvalue(X, weights, offset, scale, n_iter=50, rtol=1e-3):
     return estimate
 
 
-def largest_row_norm(X, offset, scale):
-    """``max_i ||x~_i||^2`` over the standardised rows, a chunk of rows at a time (see :data:`CHUNK`)."""
+def largest_row_norm(X, offset, scale, mixing=None):
+    """``max_i ||a_i||^2`` over the rows in the stored coordinates (with the bias's 1), a chunk of rows at a time."""
     offset, scale = offset.astype(np.float64), scale.astype(np.float64)
+    mixing = None if mixing is None else mixing.astype(np.float64)
     largest, rows = 0.0, max(16, CHUNK // X.shape[1])
     for start in range(0, X.shape[0], rows):
-        block = _standardised(X, slice(start, start + rows), offset, scale)
+        block = _standardised(X, slice(start, start + rows), offset, scale, mixing)
         largest = max(largest, float(np.einsum("ij,ij->i", block, block).max()))
     return largest
 
 
-def lipschitz_bound(X, sample_weight, offset, scale, curvature, weight_decay, batch_size):
+def lipschitz_bound(X, sample_weight, offset, scale, curvature, weight_decay, batch_size, mixing=None):
     """``L(b)`` of the module docstring: the smoothness of a linear model's mini-batch objective.
 
     Parameters
@@ -123,6 +137,8 @@ def lipschitz_bound(X, sample_weight, offset, scale, curvature, weight_decay, ba
         ``lambda``.
     batch_size : int
         Rows per step ``b`` (``n_samples`` for full-batch descent).
+    mixing : ndarray of shape (n_features, n_features), default=None
+        The input mixing ``M`` of whitened coordinates.
 
     Returns
     -------
@@ -144,10 +160,15 @@ def lipschitz_bound(X, sample_weight, offset, scale, curvature, weight_decay, ba
     """
     n_samples = X.shape[0]
     weights = np.ones(n_samples) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    decay = float(np.max(weight_decay / np.square(scale.astype(np.float64))))
-    full = curvature * max(largest_eigenvalue(X, weights, offset, scale), 1.0) + decay
+    inverse_scale = 1.0 / scale.astype(np.float64)
+    if mixing is None:  # the L2 term's curvature in V: lambda M^T diag(1 / s^2) M
+        decay = float(np.max(weight_decay * np.square(inverse_scale)))
+    else:
+        scaled = mixing.astype(np.float64) * inverse_scale[:, None]
+        decay = float(weight_decay * np.linalg.eigvalsh(scaled.T @ scaled)[-1])
+    full = curvature * largest_eigenvalue(X, weights, offset, scale, mixing) + decay
     b = min(batch_size, n_samples)
     if b == n_samples:
         return full
-    single = curvature * (largest_row_norm(X, offset, scale) + 1.0) + decay
+    single = curvature * largest_row_norm(X, offset, scale, mixing) + decay
     return (n_samples * (b - 1) * full + (n_samples - b) * single) / (b * (n_samples - 1))

@@ -60,6 +60,7 @@ COMMON_BAD = {
     "learning_rate": ([0, -1.0, -1, np.nan, np.inf, "0.1", "a", "Auto", None], OPEN_POSITIVE + ".*'auto'"),
     "weight_decay": ([-1e-3, np.nan, np.inf, "0"], NON_NEGATIVE),
     "solver": (["foo", "SGD", None, 1], _all_of(*(f"'{solver}'" for solver in SOLVERS))),
+    "conditioning": (["whiten", "Auto", True, 1], _all_of("'auto'", "'diagonal'", "None")),
     "batch_size": ([0, -1, 1.5, "auto", np.float64(2.0)], r"\[1, inf\) or None"),
     "max_iter": ([0, -5, 2.5, None, np.inf], r"\[1, inf\)"),
     "tol": ([-1.0, np.nan, None], NON_NEGATIVE),

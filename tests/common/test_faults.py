@@ -185,7 +185,7 @@ def test_keyboard_interrupt_in_a_batch_keeps_the_last_completed_epoch(Est, solve
     X, y = data(Est)  # 60 rows, batch_size=16: 4 batches per epoch
     settings = dict(solver=solver, batch_size=16, max_iter=10, tol=0.0, learning_rate=0.01)
     est = make(Est, **settings)
-    n = 10 if solver != "lbfgs" else 5  # sgd/adam: the 2nd batch of epoch 3; lbfgs: a few iterations in
+    n = 10 if solver != "lbfgs" else 3  # sgd/adam: the 2nd batch of epoch 3; lbfgs: an iteration or two in
     with keyboard_interrupt_at(monkeypatch, Network, "objective", n) as calls:
         with pytest.warns(ConvergenceWarning, match="interrupted"):
             returned = est.fit(X, y)
