@@ -42,7 +42,7 @@ from .nn.activations import ALIASES
 from .nn.coordinates import MAX_MIXED_FEATURES, Moments, Standardisation
 from .nn.layers import INITIALISATIONS
 from .nn.losses import bind
-from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, lipschitz_bound
+from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
 #: A full-batch fit does not stop by tol while, extrapolated, its objective would still fall by more than this many
@@ -432,15 +432,18 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         on the gradient's Lipschitz constant of
         :func:`~sknotes.nn.stepsize.lipschitz_bound` in the coordinates training
         uses, times ``1 - momentum`` on mini-batches (whose noise momentum
-        accumulates: the steps add up to ``1 / (1 - momentum)`` times one);
-        :data:`AUTO_STEP` else. It is computed once per ``fit``, and by
+        accumulates: the steps add up to ``1 / (1 - momentum)`` times one).
+        With the other solvers, :data:`AUTO_STEP_LINEAR` on a linear model in
+        conditioned coordinates (whose weights are of unit scale there, so a
+        step of 0.001 would need thousands of epochs), :data:`AUTO_STEP` else. It is computed once per ``fit``, and by
         ``partial_fit`` at its first call and whenever its coordinates change.
         """
         if self.learning_rate != "auto":
             return self.learning_rate
         if state.auto_learning_rate is None:
-            state.auto_learning_rate = AUTO_STEP
-            if self.solver == "sgd" and len(network.layers) == 1:
+            linear = len(network.layers) == 1
+            state.auto_learning_rate = AUTO_STEP_LINEAR if linear and network.coordinates is not None else AUTO_STEP
+            if self.solver == "sgd" and linear:
                 batch_size = X.shape[0] if self.batch_size is None else self.batch_size
                 coords = network.coordinates or Standardisation()
                 n_features = X.shape[1]

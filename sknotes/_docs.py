@@ -12,16 +12,16 @@ import textwrap
 from sklearn.base import ClassifierMixin
 
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS
-from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH
+from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR
 
 PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         Step size ``eta`` of the solvers that take steps ({stepping}); a
-        number keeps it fixed (a grid search over it changes the fit). It is
-        the step in the coordinates training works in (see ``conditioning``):
-        by default the step the notes take on standardised features{whitened}
-        (and, for regressors, standardised targets), the same whatever the
-        scale of the raw data; with ``conditioning=None``, the notes' step on
-        the raw parameters. {auto}
+        number keeps it fixed, step after step (a grid search over it changes
+        the fit). It is the step in the coordinates training works in (see
+        ``conditioning``): by default the step the notes take on standardised
+        features{whitened} and, for regressors, standardised targets, the
+        same whatever the scale of the raw data; with ``conditioning=None``,
+        the notes' step on the raw parameters. {auto}
         'lbfgs' chooses its own steps: a number given to it warns.
 
     weight_decay : float, default={weight_decay}
@@ -100,13 +100,16 @@ AUTO_LINEAR = """'auto' gives 'sgd' the step
         ``1 / L`` of :func:`sknotes.nn.stepsize.lipschitz_bound`, from a bound
         on the Lipschitz constant of the objective's gradient, computed from
         the data in the coordinates training uses (so raw and scaled features
-        alike): gradient descent cannot diverge with it. On full batches the
-        step then adapts: {growth:g} times larger after every step that lowers
-        the objective, while a step that raises it is taken back and the
-        next one is half as large, and momentum restarts when the objective
-        rises. ``partial_fit`` does the same between calls on the same rows,
-        and starts from ``1 / L`` again when its coordinates change.
-        With the other solvers, 'auto' is {auto_step:g}."""
+        alike): gradient descent cannot diverge with it (on mini-batches,
+        times ``1 - momentum``, as momentum adds their noise up). On full
+        batches the step then adapts: {growth:g} times larger after every step
+        that lowers the objective, while a step that raises it is taken back
+        and the next one is half as large, and momentum restarts when the
+        objective rises. ``partial_fit`` does the same between calls on the
+        same rows, and starts from the rows' own ``1 / L`` on other rows.
+        With 'adam' and 'rmsprop', 'auto' is {auto_step_linear:g} (the weights
+        are of unit scale in conditioned coordinates), or {auto_step:g} with
+        ``conditioning=None``."""
 
 #: How 'auto' sets the step of an MLP.
 AUTO_MLP = """'auto' is {auto_step:g}, the step
@@ -259,8 +262,10 @@ def _fields(cls, values):
         "solver_list": solver_list,
         "stepping": ", ".join(repr(solver) for solver in solvers),
         "optimizer_settings": "\n".join(optimizer_settings).rstrip("\n"),
-        "auto": (AUTO_LINEAR if cls._linear else AUTO_MLP).format(growth=AUTO_STEP_GROWTH, auto_step=AUTO_STEP),
-        "whitened": " (whitened, for a linear model)" if cls._linear else "",
+        "auto": (AUTO_LINEAR if cls._linear else AUTO_MLP).format(
+            growth=AUTO_STEP_GROWTH, auto_step=AUTO_STEP, auto_step_linear=AUTO_STEP_LINEAR
+        ),
+        "whitened": " (whitened, on few features)" if cls._linear else "",
         "where": WHERE_LINEAR if cls._linear else "",
         "relative": "" if classifier else RELATIVE_TOL,
         "score": "accuracy" if classifier else "R^2",

@@ -5,6 +5,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.datasets import (
     load_digits,
@@ -284,3 +285,47 @@ def test_memory_layout_of_X_does_not_change_the_fit(moons, tmp_path, dtype):
         np.testing.assert_array_equal(est.coefs_[0], reference.coefs_[0])
         assert est.coefs_[0].dtype == dtype
         np.testing.assert_array_equal(est.loss_curve_, reference.loss_curve_)
+
+
+def test_conditioning_none_takes_the_notes_step_of_the_worked_example():
+    """scikit-learn's test_fit, the worked backprop example of a 3-2-1 sigmoid network: with conditioning=None one
+    partial_fit of 'sgd' (no momentum) is exactly the notes' step theta <- theta - eta grad J(theta)."""
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    est = MLPFromScratch(hidden_layer_sizes=2, activation="sigmoid", solver="sgd", learning_rate=0.1,
+                         weight_decay=0.1, momentum=0.0, conditioning=None, random_state=1)  # fmt: skip
+    est.partial_fit(X, y, classes=[0, 1])  # sets up the model; then the example's weights
+    est.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]), np.array([[0.1], [0.2]])]
+    est.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    est.partial_fit(X, y)
+    # the values worked out by hand in scikit-learn's test (to 3 decimals there)
+    assert_allclose(est.coefs_[0], [[0.098, 0.195756], [0.2956664, 0.096008], [0.4939998, -0.002244]], atol=1e-3)
+    assert_allclose(est.coefs_[1], [[0.04706], [0.154089]], atol=1e-3)
+    assert_allclose(est.intercepts_[0], [0.098333, 0.09626], atol=1e-3)
+    assert_allclose(est.intercepts_[1], [0.9235], atol=1e-3)
+    assert est.predict_proba(X)[0, 1] == pytest.approx(0.739, abs=1e-3)
+    # and to round-off, by the chain rule written out here
+    W1, W2 = np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]), np.array([[0.1], [0.2]])
+    b1, b2 = np.array([0.1, 0.1]), np.array([1.0])
+    h = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    o = 1 / (1 + np.exp(-(h @ W2 + b2)))
+    d2 = o - y  # the cross-entropy of a sigmoid: dJ/dz = o - y
+    d1 = (d2 @ W2.T) * h * (1 - h)
+    assert_allclose(est.coefs_[1], W2 - 0.1 * (h.T @ d2 + 0.1 * W2), rtol=1e-12)
+    assert_allclose(est.coefs_[0], W1 - 0.1 * (X.T @ d1 + 0.1 * W1), rtol=1e-12)
+    assert_allclose(est.intercepts_[1], b2 - 0.1 * d2[0], rtol=1e-12)
+    assert_allclose(est.intercepts_[0], b1 - 0.1 * d1[0], rtol=1e-12)
+
+
+def test_conditioning_none_takes_the_notes_mini_batch_step():
+    """theta <- theta - (eta / |B|) sum_{i in B} grad l_i(theta) - eta lambda W, batch after batch, raw parameters."""
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(8, 3)) * [1.0, 10.0, 0.1] + 5.0, rng.normal(size=8) * 3.0
+    est = LinearRegressorGD(solver="sgd", learning_rate=0.01, weight_decay=0.1, momentum=0.0, batch_size=4,
+                            shuffle=False, conditioning=None)  # fmt: skip
+    est.partial_fit(X, y)
+    w, b = np.zeros(3), 0.0  # a linear model starts at zero: with conditioning=None, the raw parameters
+    for rows in (slice(0, 4), slice(4, 8)):
+        r = X[rows] @ w + b - y[rows]
+        w, b = w - 0.01 * (X[rows].T @ r / 4 + 0.1 * w), b - 0.01 * r.mean()
+    assert_allclose(est.coef_, w, rtol=1e-12)
+    assert_allclose(est.intercept_, b, rtol=1e-12)

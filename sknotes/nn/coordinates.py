@@ -28,7 +28,7 @@ By the chain rule the gradient with respect to the stored parameters is
 The offsets and scales come from the data (:meth:`Standardisation.from_moments`),
 and the map is exact and invertible, so parameters, and an optimizer's state,
 can be carried from one set of coordinates to another at any time without
-changing a prediction (:func:`sknotes.nn.Network.recoordinate`): the
+changing a prediction (:meth:`sknotes.nn.Network.recoordinate`): the
 coordinates can follow the data of ``partial_fit`` from chunk to chunk.
 """
 

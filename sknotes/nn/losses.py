@@ -59,7 +59,7 @@ class Loss(NamedTuple):
     ``smoothing`` parameter ``mu`` that turns it into a differentiable loss
     within ``mu / 2`` of it, of curvature ``1 / mu``, which the solvers that
     need a gradient everywhere minimise for smaller and smaller ``mu``
-    (:func:`sknotes._training.train_smoothed`).
+    (``sknotes._training.train_smoothed``).
     """
 
     function: Callable

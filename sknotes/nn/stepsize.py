@@ -33,8 +33,12 @@ import numpy as np
 #: With learning_rate='auto', full-batch 'sgd' on a linear model grows its step by this factor after every step
 #: that lowers the objective (and halves it after one that raises it): 1 / L is a bound, often far from tight.
 AUTO_STEP_GROWTH = 1.1
-#: learning_rate='auto' everywhere but 'sgd' on a linear model: the step Adam's authors recommend.
+#: learning_rate='auto' of the MLPs: the step Adam's authors recommend.
 AUTO_STEP = 0.001
+#: learning_rate='auto' of 'adam' and 'rmsprop' on a linear model in conditioned coordinates, where the weights are of
+#: unit scale: measured on MinMax digits, breast cancer and diabetes (3-fold CV), as accurate as 'sgd' at 'auto'
+#: (0.928, 0.953, 0.488 against 0.929, 0.956, 0.489), where 0.001 stopped short (0.887, 0.935).
+AUTO_STEP_LINEAR = 0.01
 #: The eigenvalue comes from no more than this many rows (evenly spaced).
 MAX_ROWS = 10_000
 #: Up to this many features it is computed exactly from their Gram matrix, beyond by power iteration.
