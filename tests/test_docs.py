@@ -5,6 +5,8 @@ import importlib.util
 import os
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,46 @@ def test_with_every_extra_installed_every_example_runs(monkeypatch):
     conf = load_conf(monkeypatch)
     assert conf["NOT_EXECUTED"] == {}
     assert executed(conf) == {path.name for path in EXAMPLES}
+
+
+def test_without_the_onnx_extra_its_modules_are_mocked(monkeypatch):
+    conf = load_conf(monkeypatch, hidden={"onnx", "skl2onnx", "onnxruntime"})
+    assert conf["autodoc_mock_imports"] == ["onnx", "skl2onnx"]  # what sknotes/onnx.py imports (not onnxruntime)
+
+
+def test_with_every_module_installed_nothing_is_mocked(monkeypatch):
+    pytest.importorskip("skl2onnx", reason="needs the 'onnx' extra")
+    assert load_conf(monkeypatch)["autodoc_mock_imports"] == []
+
+
+def test_the_api_reference_imports_sknotes_onnx_without_the_onnx_extra():
+    """What autosummary does for the API page, in a Python where the onnx extra's modules cannot be imported."""
+    code = """
+import importlib.util, runpy, sys
+HIDDEN = {"onnx", "skl2onnx", "onnxruntime"}
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *args: None if name in HIDDEN else find_spec(name, *args)
+try:
+    import sknotes.onnx
+except ImportError as exc:
+    print("without stand-ins:", exc.__cause__.name)
+conf = runpy.run_path("docs/conf.py")
+from sphinx.ext.autodoc.mock import mock
+with mock(conf["autodoc_mock_imports"]):
+    import sknotes.onnx
+print(sknotes.onnx.to_onnx.__doc__.splitlines()[0])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "without stand-ins: onnx",
+        "Convert a fitted sknotes estimator, or a pipeline containing one, to an ONNX model.",
+    ]
 
 
 def test_no_page_keeps_an_unfilled_placeholder():
