@@ -40,7 +40,7 @@ try:
 except ImportError as exc:
     raise ImportError(
         f"sknotes.onnx needs the optional extra 'onnx' ({exc.name} is missing): "
-        'install it with pip install "sknotes[onnx]".'
+        'install it with pip install -e ".[onnx]" in a clone of sknotes, or pip install "<sknotes wheel>[onnx]".'
     ) from exc
 
 from ._linear import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier

@@ -101,6 +101,17 @@ print(sknotes.onnx.to_onnx.__doc__.splitlines()[0])
     ]
 
 
+def test_install_commands_install_from_the_clone():
+    """sknotes is on no package index: ``pip install "sknotes[onnx]"`` would fail (or install someone else's)."""
+    sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst")), ROOT / "sknotes" / "onnx.py"]
+    commands = [
+        (path.name, command) for path in sources for command in re.findall(r"pip install [^`\n]*", path.read_text())
+    ]
+    assert len(commands) >= 10
+    from_index = [(name, command) for name, command in commands if re.search(r"install +[\"']?sknotes\b", command)]
+    assert from_index == []
+
+
 def test_no_page_keeps_an_unfilled_placeholder():
     """A line such as ``{table}`` is a template slot that was never filled (Sphinx prints it as text)."""
     sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst"))]

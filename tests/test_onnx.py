@@ -309,7 +309,7 @@ def test_import_without_the_extra_names_it(monkeypatch, missing):
     monkeypatch.setitem(sys.modules, missing, None)  # as if not installed
     monkeypatch.delitem(sys.modules, "sknotes.onnx")
     with pytest.raises(
-        ImportError, match=r"extra \'onnx\' \(" + missing + r' is missing\).*pip install "sknotes\[onnx\]"'
+        ImportError, match=r"extra \'onnx\' \(" + missing + r' is missing\).*pip install -e "\.\[onnx\]" in a clone'
     ):
         importlib.import_module("sknotes.onnx")
 
