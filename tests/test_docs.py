@@ -112,6 +112,18 @@ def test_install_commands_install_from_the_clone():
     assert from_index == []
 
 
+def test_the_readme_grid_search_beats_the_defaults_by_the_numbers_it_states():
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("In your own code", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(code, namespace)
+    default, search = namespace["default"], namespace["search"]
+    assert search.best_params_["linearregressorgd__weight_decay"] == 1e-4  # (both learning rates score alike)
+    assert search.best_score_ > default + 0.3
+    for value in (default, search.best_score_):  # the README's comments and the sentence above the code
+        assert readme.count(f"{value:.3f}") >= 2, value
+
+
 def test_no_page_keeps_an_unfilled_placeholder():
     """A line such as ``{table}`` is a template slot that was never filled (Sphinx prints it as text)."""
     sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst"))]
