@@ -124,6 +124,15 @@ def test_the_readme_grid_search_beats_the_defaults_by_the_numbers_it_states():
         assert readme.count(f"{value:.3f}") >= 2, value
 
 
+def test_the_performance_page_gives_its_results_as_a_table_not_a_log():
+    page = (ROOT / "docs" / "performance.rst").read_text()
+    defaults = page.split("Defaults end to end\n---", 1)[1].split("\n---", 1)[0]  # up to the next title's underline
+    table = defaults.split(".. csv-table::", 1)[1].split("\n\n", 2)[1]
+    assert len(table.splitlines()) == 42  # the 42 cases of benchmarks/defaults.py, one row each
+    assert ".. code-block:: text" not in defaults  # (a preformatted table is cut off on a narrow screen)
+    assert "Tried, measured and dropped" not in page
+
+
 def test_no_page_keeps_an_unfilled_placeholder():
     """A line such as ``{table}`` is a template slot that was never filled (Sphinx prints it as text)."""
     sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst"))]
@@ -181,6 +190,13 @@ def test_math_is_typeset_by_the_mathjax_of_the_build(page):
     ]
     assert scripts == ["_static/mathjax/tex-chtml.js"]
     assert (BUILD / scripts[0]).is_file()
+
+
+def test_the_performance_table_is_a_real_table(page):
+    table = page("performance.html").select_one("table.sknotes-results")
+    assert len(table.select("tbody tr")) == 42
+    headers = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert headers[:2] == ["data, X", "sknotes / scikit-learn peer"]
 
 
 def test_test_names_wrap_between_words_and_copy_whole(page):
