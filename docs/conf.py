@@ -81,6 +81,11 @@ def _missing_modules(script):
     return sorted(name for name in top_level if importlib.util.find_spec(name) is None)
 
 
+#: The modules that sknotes imports from an optional extra and this Python lacks (skl2onnx, onnx without the ``onnx``
+#: extra): autodoc and autosummary import stand-ins for them, so the API reference of a module that needs an extra,
+#: such as ``sknotes.onnx``, builds with the ``docs`` extra alone. Its docstrings are all the pages use of it.
+autodoc_mock_imports = sorted({name for path in (ROOT / "sknotes").rglob("*.py") for name in _missing_modules(path)})
+
 #: Examples that cannot run here (say, plot_scaling_out.py without the ``dask`` extra), with what they miss: the
 #: gallery shows their code without executing them, and a note on their page says so.
 NOT_EXECUTED = {script.name: missing for script in EXAMPLES if (missing := _missing_modules(script))}

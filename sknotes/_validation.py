@@ -3,16 +3,26 @@
 import functools
 import os
 import sys
+import sysconfig
 import types
 from pathlib import Path
 
+import joblib
 import sklearn
 from sklearn.utils._param_validation import StrOptions
 
 from .nn import OPTIMIZERS
 
-_OWN_FILES = tuple(
-    str(Path(module.__file__).resolve().parent) + os.sep for module in (sys.modules[__package__], sklearn)
+#: The folders of the code between a user's line and a warning of sknotes: sknotes, scikit-learn (fit wrappers,
+#: pipelines, searches, cross-validation) and joblib (which runs a search's fits, even with ``n_jobs=None``).
+_LIBRARY_FOLDERS = tuple(
+    str(Path(module.__file__).resolve().parent) + os.sep for module in (sys.modules[__package__], sklearn, joblib)
+)
+#: The folders of Python's standard library, and those of installed packages (which a system Python may keep inside
+#: it): the threads and processes (``threading``, ``multiprocessing``) in which joblib runs fits start in the first.
+_STDLIB_FOLDERS, _PACKAGE_FOLDERS = (
+    tuple({str(Path(sysconfig.get_paths()[name]).resolve()) + os.sep for name in names})
+    for names in (("stdlib", "platstdlib"), ("purelib", "platlib"))
 )
 
 
@@ -27,13 +37,37 @@ def caller_stacklevel():
     """The ``stacklevel`` of ``warnings.warn`` that points at the user's code.
 
     Counts the frames from the caller of this function up to the first one
-    outside sknotes and scikit-learn (whose ``fit`` wrappers, pipelines and
-    searches sit between the user's line and the warning).
+    outside sknotes, scikit-learn and joblib (whose ``fit`` wrappers,
+    pipelines, searches and parallel loops sit between the user's line and
+    the warning) and outside Python's own library: the user's line, such as
+    ``search.fit(X, y)``. A fit run by a search in a worker thread or
+    process (``n_jobs=2``) has no user's line on its stack; its warnings
+    point at the outermost scikit-learn (or sknotes) call there, which
+    names what ran the fit, rather than at joblib's internals.
     """
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_OWN_FILES):
+    frame, level, outermost = sys._getframe(1), 1, 1
+    while frame is not None:
+        kind = _kind(frame.f_code.co_filename)
+        if kind == "user":
+            return level
+        if kind == "sknotes or scikit-learn":
+            outermost = level
         frame, level = frame.f_back, level + 1
-    return level
+    return outermost
+
+
+@functools.lru_cache(maxsize=512)
+def _kind(filename):
+    """Whose code ``filename`` holds: "sknotes or scikit-learn", "joblib", "python" (the standard library, and
+    ``<frozen ...>`` modules such as runpy) or "user" (anything else, ``<stdin>`` and ``<doctest ...>`` included)."""
+    if filename.startswith("<"):
+        return "python" if filename.startswith("<frozen ") else "user"
+    path = str(Path(filename).resolve())
+    if path.startswith(_LIBRARY_FOLDERS[:2]):
+        return "sknotes or scikit-learn"
+    if path.startswith(_LIBRARY_FOLDERS[2]):
+        return "joblib"
+    return "python" if path.startswith(_STDLIB_FOLDERS) and not path.startswith(_PACKAGE_FOLDERS) else "user"
 
 
 def _one_of(solvers):

@@ -40,7 +40,7 @@ try:
 except ImportError as exc:
     raise ImportError(
         f"sknotes.onnx needs the optional extra 'onnx' ({exc.name} is missing): "
-        'install it with pip install "sknotes[onnx]".'
+        'install it with pip install -e ".[onnx]" in a clone of sknotes, or pip install "<sknotes wheel>[onnx]".'
     ) from exc
 
 from ._linear import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier
@@ -275,8 +275,10 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
     """Convert a fitted sknotes estimator, or a pipeline containing one, to an ONNX model.
 
     The model takes one input, ``X``, a float matrix of shape (n_samples,
-    n_features) of the dtype of ``X_sample`` (float32 or float64), and
-    gives the outputs of scikit-learn's converted models:
+    n_features) of the dtype of ``X_sample`` (float32 or float64) -- or,
+    for a DataFrame with string or categorical columns, one input per
+    column, as ``skl2onnx.to_onnx`` gives it -- and gives the outputs of
+    scikit-learn's converted models:
 
     * a regressor gives ``variable``, shape (n_samples, n_outputs), also for
       a 1-D target;
@@ -299,11 +301,17 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
         A fitted sknotes estimator, or a scikit-learn pipeline (or other
         model skl2onnx converts) containing one.
 
-    X_sample : array-like of shape (n_samples, n_features)
-        Rows like the ones to predict; only their number of columns and
-        dtype are used. float32 and float64 are kept, anything else becomes
-        float64 (as the estimators do). ONNX's ZipMap takes float32 only, so
-        a classifier with float64 input needs ``options={"zipmap": False}``.
+    X_sample : array-like or DataFrame of shape (n_samples, n_features)
+        Rows like the ones to predict; only their columns and dtypes are
+        used. float32 and float64 are kept, other numbers become float64
+        (as the estimators do). A DataFrame with a column that is not
+        numbers (strings, categories: a pipeline whose
+        :class:`~sklearn.compose.ColumnTransformer` encodes them) gives the
+        model one input per column, a matrix of shape (n_samples, 1) named
+        after the column and typed as it is (string, int64, float or
+        double), as skl2onnx does; ``InferenceSession.get_inputs()`` lists
+        them. ONNX's ZipMap takes float32 only, so a classifier with float64
+        input (or a float64 column) needs ``options={"zipmap": False}``.
 
     options : dict, default=None
         skl2onnx's conversion options, e.g. ``{"zipmap": False}`` for the
@@ -344,12 +352,30 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
     >>> bool(np.allclose(probabilities, model.predict_proba(X), atol=1e-5))
     True
     """
-    X_sample = np.asarray(X_sample)
-    if X_sample.dtype not in (np.float32, np.float64):
-        X_sample = X_sample.astype(np.float64)
-    if X_sample.dtype == np.float64 and is_classifier(model) and options is None:
+    X_sample = _sample(X_sample)
+    if any(dtype == np.float64 for dtype in _dtypes(X_sample)) and is_classifier(model) and options is None:
+        cast = "cast its float64 columns to float32" if hasattr(X_sample, "columns") else "pass a float32 X_sample"
         raise ValueError(
             "ONNX's ZipMap, which gives a classifier's probabilities as dicts by default, takes float32 only: "
-            'with float64 input pass options={"zipmap": False}, or pass a float32 X_sample.'
+            f'with float64 input pass options={{"zipmap": False}}, or {cast}.'
         )
     return skl2onnx.to_onnx(model, X_sample[:1], options=options, target_opset=target_opset)
+
+
+def _is_table(X):
+    """Whether ``X`` is a DataFrame (pandas, or any table with ``columns`` and ``dtypes``, as skl2onnx tells)."""
+    return hasattr(X, "columns") and hasattr(X, "dtypes")
+
+
+def _sample(X_sample):
+    """What skl2onnx is given: a DataFrame with a column that is not a number as it is (an input per column),
+    anything else as a float32 or float64 array (one input ``X``)."""
+    if _is_table(X_sample) and not all(dtype.kind in "biuf" for dtype in _dtypes(X_sample)):
+        return X_sample
+    X_sample = np.asarray(X_sample)
+    return X_sample if X_sample.dtype in (np.float32, np.float64) else X_sample.astype(np.float64)
+
+
+def _dtypes(X):
+    """The dtype of each column of a DataFrame, or the array's dtype."""
+    return list(X.dtypes) if _is_table(X) else [X.dtype]

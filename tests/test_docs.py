@@ -5,6 +5,8 @@ import importlib.util
 import os
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,78 @@ def test_with_every_extra_installed_every_example_runs(monkeypatch):
     conf = load_conf(monkeypatch)
     assert conf["NOT_EXECUTED"] == {}
     assert executed(conf) == {path.name for path in EXAMPLES}
+
+
+def test_without_the_onnx_extra_its_modules_are_mocked(monkeypatch):
+    conf = load_conf(monkeypatch, hidden={"onnx", "skl2onnx", "onnxruntime"})
+    assert conf["autodoc_mock_imports"] == ["onnx", "skl2onnx"]  # what sknotes/onnx.py imports (not onnxruntime)
+
+
+def test_with_every_module_installed_nothing_is_mocked(monkeypatch):
+    pytest.importorskip("skl2onnx", reason="needs the 'onnx' extra")
+    assert load_conf(monkeypatch)["autodoc_mock_imports"] == []
+
+
+def test_the_api_reference_imports_sknotes_onnx_without_the_onnx_extra():
+    """What autosummary does for the API page, in a Python where the onnx extra's modules cannot be imported."""
+    code = """
+import importlib.util, runpy, sys
+HIDDEN = {"onnx", "skl2onnx", "onnxruntime"}
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *args: None if name in HIDDEN else find_spec(name, *args)
+try:
+    import sknotes.onnx
+except ImportError as exc:
+    print("without stand-ins:", exc.__cause__.name)
+conf = runpy.run_path("docs/conf.py")
+from sphinx.ext.autodoc.mock import mock
+with mock(conf["autodoc_mock_imports"]):
+    import sknotes.onnx
+print(sknotes.onnx.to_onnx.__doc__.splitlines()[0])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "without stand-ins: onnx",
+        "Convert a fitted sknotes estimator, or a pipeline containing one, to an ONNX model.",
+    ]
+
+
+def test_install_commands_install_from_the_clone():
+    """sknotes is on no package index: ``pip install "sknotes[onnx]"`` would fail (or install someone else's)."""
+    sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst")), ROOT / "sknotes" / "onnx.py"]
+    commands = [
+        (path.name, command) for path in sources for command in re.findall(r"pip install [^`\n]*", path.read_text())
+    ]
+    assert len(commands) >= 10
+    from_index = [(name, command) for name, command in commands if re.search(r"install +[\"']?sknotes\b", command)]
+    assert from_index == []
+
+
+def test_the_readme_grid_search_beats_the_defaults_by_the_numbers_it_states():
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("In your own code", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(code, namespace)
+    default, search = namespace["default"], namespace["search"]
+    assert search.best_params_["linearregressorgd__weight_decay"] == 1e-4  # (both learning rates score alike)
+    assert search.best_score_ > default + 0.3
+    for value in (default, search.best_score_):  # the README's comments and the sentence above the code
+        assert readme.count(f"{value:.3f}") >= 2, value
+
+
+def test_the_performance_page_gives_its_results_as_a_table_not_a_log():
+    page = (ROOT / "docs" / "performance.rst").read_text()
+    defaults = page.split("Defaults end to end\n---", 1)[1].split("\n---", 1)[0]  # up to the next title's underline
+    table = defaults.split(".. csv-table::", 1)[1].split("\n\n", 2)[1]
+    assert len(table.splitlines()) == 42  # the 42 cases of benchmarks/defaults.py, one row each
+    assert ".. code-block:: text" not in defaults  # (a preformatted table is cut off on a narrow screen)
+    assert "Tried, measured and dropped" not in page
 
 
 def test_no_page_keeps_an_unfilled_placeholder():
@@ -116,6 +190,13 @@ def test_math_is_typeset_by_the_mathjax_of_the_build(page):
     ]
     assert scripts == ["_static/mathjax/tex-chtml.js"]
     assert (BUILD / scripts[0]).is_file()
+
+
+def test_the_performance_table_is_a_real_table(page):
+    table = page("performance.html").select_one("table.sknotes-results")
+    assert len(table.select("tbody tr")) == 42
+    headers = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert headers[:2] == ["data, X", "sknotes / scikit-learn peer"]
 
 
 def test_test_names_wrap_between_words_and_copy_whole(page):

@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import is_classifier
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from sknotes import LinearRegressorGD, LinearSVMGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 from sknotes.nn import HIDDEN_ACTIVATIONS
 from sknotes.nn.activations import ALIASES
 
+onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
 sknotes_onnx = pytest.importorskip("sknotes.onnx")
@@ -194,6 +196,80 @@ def test_skl2onnx_to_onnx_converts_sknotes_models_after_import():
     assert_same_predictions(model, X, run(skl2onnx.to_onnx(model, X[:1]), X))
 
 
+# ---- DataFrames with string columns (issue 20): one input per column, as skl2onnx.to_onnx ----------------------
+
+
+def table(numbers_dtype, n_rows=60):
+    """A DataFrame with a string column ``a`` and a numeric column ``c``; a target that needs both."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.choice(["x", "y", "z"], n_rows), "c": rng.normal(size=n_rows).astype(numbers_dtype)})
+    return df, ((df["a"] == "x") ^ (df["c"] > 0)).to_numpy()
+
+
+def encoded(estimator):
+    """The newcomer's pipeline: the string column one-hot encoded, the numeric one scaled, then ``estimator``."""
+    encode = ColumnTransformer([("a", OneHotEncoder(), ["a"]), ("c", StandardScaler(), ["c"])])
+    return make_pipeline(encode, estimator)
+
+
+def run_table(onnx_model, df):
+    """onnxruntime's outputs on the DataFrame ``df``, given as one (n_rows, 1) input per column."""
+    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {name: df[[name]].to_numpy() for name in df.columns}
+    return dict(zip([output.name for output in session.get_outputs()], session.run(None, feeds)))
+
+
+@pytest.mark.parametrize("numbers_dtype", [np.float32, np.int64])
+@pytest.mark.parametrize("estimator_class", [MLPFromScratch, SoftmaxClassifier, MLPRegressorFromScratch])
+def test_a_dataframe_with_a_string_column_equals_predict(estimator_class, numbers_dtype):
+    df, y = table(numbers_dtype)
+    model = encoded(make(estimator_class)).fit(df, y)
+    onnx_model = sknotes_onnx.to_onnx(model, df.head(1))
+    assert [(i.name, i.type.tensor_type.elem_type) for i in onnx_model.graph.input] == [
+        ("a", onnx.TensorProto.STRING),
+        ("c", onnx.TensorProto.FLOAT if numbers_dtype == np.float32 else onnx.TensorProto.INT64),
+    ]
+    outputs = run_table(onnx_model, df)
+    if is_classifier(model):  # the default ZipMap: a {class: probability} dict per row
+        assert_array_equal(outputs["output_label"], model.predict(df))
+        probabilities = [list(row.values()) for row in outputs["output_probability"]]
+        assert_allclose(probabilities, model.predict_proba(df), rtol=0, atol=1e-5)
+        outputs = run_table(sknotes_onnx.to_onnx(model, df.head(1), options={"zipmap": False}), df)
+    assert_same_predictions(model, df, outputs)
+
+
+def test_a_dataframe_converts_as_skl2onnx_converts_it():
+    df, y = table(np.float32)
+    model = encoded(make(MLPFromScratch)).fit(df, y)
+    ours, theirs = sknotes_onnx.to_onnx(model, df.head(1)), skl2onnx.to_onnx(model, df.head(1))
+    for side in ("input", "output"):  # names and types
+        assert [(i.name, str(i.type)) for i in getattr(ours.graph, side)] == [
+            (i.name, str(i.type)) for i in getattr(theirs.graph, side)
+        ]
+    assert_array_equal(run_table(ours, df)["output_label"], run_table(theirs, df)["output_label"])
+
+
+def test_a_dataframe_with_a_float64_column_computes_in_float64_without_zipmap():
+    df, y = table(np.float64)
+    model = encoded(make(MLPFromScratch)).fit(df, y)
+    with pytest.raises(ValueError, match="ZipMap.*float32 only.*cast its float64 columns to float32"):
+        sknotes_onnx.to_onnx(model, df.head(1))
+    outputs = run_table(sknotes_onnx.to_onnx(model, df.head(1), options={"zipmap": False}), df)
+    assert outputs["probabilities"].dtype == np.float64
+    assert_same_predictions(model, df, outputs, tol=1e-12)
+
+
+def test_a_dataframe_of_numbers_is_one_float_matrix_x():
+    pd = pytest.importorskip("pandas")
+    X, y = data("multiclass")
+    df = pd.DataFrame(X, columns=[f"feature {k}" for k in range(X.shape[1])])
+    model = make_pipeline(MinMaxScaler(), make(MLPFromScratch)).fit(df, y)
+    onnx_model = sknotes_onnx.to_onnx(model, df.head(1), options={"zipmap": False})
+    assert [i.name for i in onnx_model.graph.input] == ["X"]
+    assert_same_predictions(model, df, run(onnx_model, X))
+
+
 # ---- the "linear_scores" kind (for LinearSVMGD), checked on scikit-learn's LinearSVC ----------
 
 
@@ -233,7 +309,7 @@ def test_import_without_the_extra_names_it(monkeypatch, missing):
     monkeypatch.setitem(sys.modules, missing, None)  # as if not installed
     monkeypatch.delitem(sys.modules, "sknotes.onnx")
     with pytest.raises(
-        ImportError, match=r"extra \'onnx\' \(" + missing + r' is missing\).*pip install "sknotes\[onnx\]"'
+        ImportError, match=r"extra \'onnx\' \(" + missing + r' is missing\).*pip install -e "\.\[onnx\]" in a clone'
     ):
         importlib.import_module("sknotes.onnx")
 
