@@ -45,8 +45,9 @@ class LinearRegressorGD(NetworkRegressor):
     -----
     {objective}
 
-    The parameters start at zero weights and the mean of ``y`` (the
-    objective is convex, so the start does not change the optimum).
+    The parameters start at zero weights and the mean of ``y`` (at zero
+    with ``conditioning=None``; the objective is convex, so the start does
+    not change the optimum).
 
     Examples
     --------
