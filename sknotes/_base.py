@@ -45,6 +45,8 @@ from .nn.losses import bind
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
+#: Whitening estimates the features' correlations from at most this many rows (evenly spaced).
+MAX_COVARIANCE_ROWS = 20_000
 #: A full-batch fit does not stop by tol while, extrapolated, its objective would still fall by more than this many
 #: times tol (times the regressors' unit): that is slow progress far from the optimum (:class:`TrainingConfig`'s far).
 FAR_FROM_OPTIMUM = 10.0
@@ -70,33 +72,46 @@ def _moments(A, sample_weight, full=False):
     Dense ``A`` is read in C-ordered float64 chunks of about 8192 numbers, so
     that every memory layout of ``A`` gives bit for bit the same result and
     the temporaries stay small (out-of-core ``partial_fit`` on chunks of data).
-    ``full=True`` keeps the matrix of cross products, for whitened coordinates
-    (sparse ``A`` is then read in dense chunks too: it has few columns).
+    ``full=True`` keeps the matrix of cross products too, for whitened
+    coordinates: off the diagonal from at most :data:`MAX_COVARIANCE_ROWS`
+    evenly spaced rows (whitening needs no more, and costs ``n_features^2``
+    per row), on it from all of them (sparse ``A`` is then read in dense
+    chunks too: it has few columns).
     """
     weights = np.ones(A.shape[0]) if sample_weight is None else sample_weight.astype(np.float64)
     total = float(weights.sum())
     if sp.issparse(A) and not full:
         mean, var = mean_variance_axis(A, axis=0, weights=weights)
         return Moments(total, mean, var * total)
-    chunks = list(gen_batches(A.shape[0], max(16, 8192 // A.shape[1])))
-    buffer = np.empty((chunks[0].stop - chunks[0].start, A.shape[1]))  # one C-ordered float64 chunk, reused
+    rows_per_chunk = max(16, 8192 // A.shape[1])
+    buffer = np.empty((min(rows_per_chunk, A.shape[0]), A.shape[1]))  # one C-ordered float64 chunk, reused
 
-    def block(c):  # rows c in the buffer (a sparse A has few columns here)
-        rows = buffer[: c.stop - c.start]
-        rows[...] = A[c].toarray() if sp.issparse(A) else A[c]
-        return rows
+    def chunks(rows=None):  # the rows (all, or an index array) chunk by chunk, as (weights, block in the buffer)
+        n = A.shape[0] if rows is None else rows.size
+        for c in gen_batches(n, rows_per_chunk):
+            index = c if rows is None else rows[c]
+            block = buffer[: c.stop - c.start]
+            block[...] = A[index].toarray() if sp.issparse(A) else A[index]
+            yield weights[index], block
 
     with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit: no scale, not a warning
-        mean = sum(weights[c] @ block(c) for c in chunks) / total
-        m2 = np.zeros((A.shape[1],) * (2 if full else 1))
-        for c in chunks:
-            centred = block(c)
-            centred -= mean
-            if full:  # sum_i w_i (x_i - mean)(x_i - mean)^T, as (sqrt(w) centred)^T (sqrt(w) centred)
-                centred *= np.sqrt(weights[c])[:, None]
-                m2 += np.dot(centred.T, centred)
-            else:
-                m2 += weights[c] @ np.square(centred, out=centred)
+        mean = sum(w @ block for w, block in chunks()) / total
+        m2 = np.zeros(A.shape[1])
+        for w, block in chunks():
+            block -= mean
+            m2 += w @ np.square(block, out=block)
+        if full:
+            step = max(1, A.shape[0] // MAX_COVARIANCE_ROWS)
+            sampled = None if step == 1 else np.arange(0, A.shape[0], step)
+            products = np.zeros((A.shape[1], A.shape[1]))
+            for w, block in chunks(sampled):  # sum_i w_i (x_i - mean)(x_i - mean)^T, as a product of sqrt(w) blocks
+                block -= mean
+                block *= np.sqrt(w)[:, None]
+                products += np.dot(block.T, block)
+            if sampled is not None:
+                products *= total / weights[sampled].sum()
+            products[np.diag_indices_from(products)] = m2
+            m2 = products
     return Moments(total, mean, m2)
 
 

@@ -547,7 +547,7 @@ def test_full_batch_gradient_descent_with_a_step_of_one_over_L_never_increases_t
     # the weights start at zero and the intercept at the mean of y, so the first entry is J = var(y) / 2
     assert_allclose(curve[0], 0.5 * np.var(y), rtol=1e-12)
     # the adaptive step gets further in the same epochs, with as few as a rise or two on the way
-    adaptive = fit_quietly(LinearRegressorGD(solver="sgd", momentum=0.0, max_iter=est.n_iter_, tol=0.0), X, y)
+    adaptive = fit_quietly(LinearRegressorGD(**{**kwargs, "max_iter": est.n_iter_, "tol": 0.0}), X, y)
     assert adaptive.loss_curve_[-1] < curve[-1]
     assert np.sum(np.diff(adaptive.loss_curve_) > 0) <= 0.2 * len(adaptive.loss_curve_)
 
