@@ -35,7 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
 from ._heads import RegressionHead, out_activation
-from ._training import TrainingConfig, TrainingState, train, train_smoothed
+from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
 from .nn.activations import ALIASES
@@ -237,9 +237,13 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             else:
                 self._store_parameters(network, result.theta)
                 self._store_training(result, incremental, n_iter_before, validation_score is not None)
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, TrainingDiverged):  # (advice from what the fit saw, before forgetting it)
+                error = TrainingDiverged(error.epoch, error.value, self._divergence_advice(state, network, *data))
             self.__dict__.clear()
             self.__dict__.update(snapshot)
+            if isinstance(error, TrainingDiverged):
+                raise error from None
             raise
         callbacks.end()
         if not (incremental or result.converged or result.interrupted):
@@ -362,6 +366,45 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         """The loss's declared parameters (like Huber's ``delta``), from the estimator's parameters."""
         return {name: getattr(self, name) for name in LOSSES[self._head.loss(self)].parameters}
 
+    def _divergence_advice(self, state, network, X, Y, sample_weight):
+        """What would help a fit that diverged, from what it saw: the step against 'auto''s, the features' scales.
+
+        With the default conditioning, scaling the features changes nothing
+        (training is scale-free), so the advice is about the step: how it
+        compares with what ``learning_rate='auto'`` gives these data. Without
+        conditioning, features on very different scales are named too.
+        """
+        step = getattr(state.optimizer, "learning_rate", None)
+        derived = self.solver == "sgd" and len(network.layers) == 1  # 'auto' comes from the data: 1 / L(b)
+        if step is None:  # (no optimizer: 'lbfgs' chooses its own steps)
+            advice = ["Check the data for extreme values ('lbfgs' chooses its own steps: a smaller learning_rate "
+                      "would not help it)."]  # fmt: skip
+        elif self.learning_rate == "auto":
+            advice = [f"The adapted step was {step:.3g}; try a smaller learning_rate, or solver='lbfgs'."]
+        else:
+            try:  # what 'auto' would be for these data, in these coordinates
+                auto = self._auto_step(network, X, sample_weight, state.loss_unit) if derived else None
+            except Exception:  # advice only: never hide the divergence behind another error
+                auto = None
+            if auto is not None and step > auto:
+                advice = [
+                    f"learning_rate={step:g} is {step / auto:.3g} times the step learning_rate='auto' gives these "
+                    f"data ({auto:.3g}): try learning_rate='auto', or a smaller learning_rate."
+                ]
+            else:
+                advice = [
+                    f"Try a smaller learning_rate than {step:g}" + (", or learning_rate='auto'." if derived else ".")
+                ]
+        if self.conditioning is None and state.moments is not None:
+            spread = np.sqrt(Moments(*state.moments[0]).variance)
+            spread = spread[spread > 0]
+            if spread.size and spread.max() > 100 * spread.min():
+                advice.append(
+                    f"With conditioning=None the features' scales, from {spread.min():.3g} to {spread.max():.3g}, "
+                    "set the step: scale them (sklearn.preprocessing.StandardScaler), or keep conditioning='auto'."
+                )
+        return " ".join(advice)
+
     def _smoothings(self, incremental, validation_score, n_samples, unit):
         """The smoothings of a kinked loss's continuation (:func:`~sknotes._training.train_smoothed`), or None.
 
@@ -450,30 +493,36 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         accumulates: the steps add up to ``1 / (1 - momentum)`` times one).
         With the other solvers, :data:`AUTO_STEP_LINEAR` on a linear model in
         conditioned coordinates (whose weights are of unit scale there, so a
-        step of 0.001 would need thousands of epochs), :data:`AUTO_STEP` else. It is computed once per ``fit``, and by
-        ``partial_fit`` at its first call and whenever its coordinates change.
+        step of 0.001 would need thousands of epochs), :data:`AUTO_STEP` else.
+        It is computed once per ``fit``, and by ``partial_fit`` at its first
+        call and on other rows.
         """
         if self.learning_rate != "auto":
             return self.learning_rate
         if state.auto_learning_rate is None:
-            linear = len(network.layers) == 1
-            state.auto_learning_rate = AUTO_STEP_LINEAR if linear and network.coordinates is not None else AUTO_STEP
-            if self.solver == "sgd" and linear:
-                batch_size = X.shape[0] if self.batch_size is None else self.batch_size
-                coords = network.coordinates or Standardisation()
-                n_features = X.shape[1]
-                offset = np.zeros(n_features) if coords.input_offset is None else coords.input_offset
-                scale = np.ones(n_features) if coords.input_scale is None else coords.input_scale
-                curvature = LOSSES[self._head.loss(self)].curvature
-                L = lipschitz_bound(
-                    X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size, coords.input_mixing
-                )
-                if coords.output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
-                    L *= float(np.max(coords.output_scale.astype(np.float64) ** 2))
-                state.auto_learning_rate = state.loss_unit / L  # and training minimises J / unit
-                if batch_size < X.shape[0]:  # noisy steps: momentum mu multiplies them by 1 / (1 - mu) in the long run
-                    state.auto_learning_rate *= 1.0 - self.momentum
+            state.auto_learning_rate = self._auto_step(network, X, sample_weight, state.loss_unit)
         return state.auto_learning_rate
+
+    def _auto_step(self, network, X, sample_weight, unit):
+        """The step ``learning_rate='auto'`` stands for (see :meth:`_step_size`), computed afresh."""
+        linear = len(network.layers) == 1
+        if not (self.solver == "sgd" and linear):
+            return AUTO_STEP_LINEAR if linear and network.coordinates is not None else AUTO_STEP
+        batch_size = X.shape[0] if self.batch_size is None else self.batch_size
+        coords = network.coordinates or Standardisation()
+        n_features = X.shape[1]
+        offset = np.zeros(n_features) if coords.input_offset is None else coords.input_offset
+        scale = np.ones(n_features) if coords.input_scale is None else coords.input_scale
+        curvature = LOSSES[self._head.loss(self)].curvature
+        L = lipschitz_bound(
+            X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size, coords.input_mixing
+        )
+        if coords.output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
+            L *= float(np.max(coords.output_scale.astype(np.float64) ** 2))
+        step = unit / L  # training minimises J / unit
+        if batch_size < X.shape[0]:  # noisy steps: momentum mu multiplies them by 1 / (1 - mu) in the long run
+            step *= 1.0 - self.momentum
+        return step
 
     def _split(self, head, X, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows for early stopping.

@@ -466,10 +466,18 @@ def _interrupted(theta, state):
     return Result(theta, state, converged=False, interrupted=True)
 
 
+class TrainingDiverged(ValueError):
+    """The objective became non-finite or exploded at ``epoch``: a ``ValueError`` whose message the estimator
+    completes with what would help (:meth:`sknotes._base.BaseNetworkEstimator._divergence_advice`)."""
+
+    def __init__(self, epoch, value, advice="Try a smaller learning_rate."):
+        self.epoch, self.value = epoch, value
+        what = "became non-finite" if not np.isfinite(value) else f"exploded to {value:.3g}"
+        super().__init__(
+            f"Training diverged at epoch {epoch}: the objective {what}. {advice} "
+            "The estimator was left as it was before this call."
+        )
+
+
 def _divergence(epoch, J):
-    what = "became non-finite" if not np.isfinite(J) else f"exploded to {J:.3g}"
-    return ValueError(
-        f"Training diverged at epoch {epoch}: the objective {what}. Try a smaller learning_rate, "
-        "or scale the inputs (e.g. with sklearn.preprocessing.StandardScaler or MinMaxScaler). "
-        "The estimator was left as it was before this call."
-    )
+    return TrainingDiverged(epoch, J)

@@ -17,6 +17,7 @@ of every estimator: ``tests/common/``. Output heads (labels, scores, probabiliti
 """
 
 import pickle
+import re
 import warnings
 from functools import cache, partial
 
@@ -935,3 +936,17 @@ def test_linear_svm_reaches_the_svm_objective_at_a_tight_tol(load, solver):
     J = hinge_objective(est.coef_, est.intercept_, X, y, est.classes_, lam)
     J_ref = svm_reference_objective(X, y, lam)
     assert J < J_ref * (1 + 1e-3)
+
+
+def test_the_divergence_message_says_what_would_help_given_what_the_fit_saw():
+    """Behind a MinMaxScaler, scaling is not the advice (with the default conditioning it changes nothing): the
+    step is, against the one 'auto' gives the data. Without conditioning, unequal feature scales are named."""
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="diverged") as excinfo:
+        pipeline(SoftmaxClassifier(learning_rate=300.0, momentum=0.99)).fit(X, y)
+    message = str(excinfo.value)
+    assert "scale" not in message and "StandardScaler" not in message
+    assert re.search(r"learning_rate=300 is [\d.]+ times the step learning_rate='auto' gives these data", message)
+    with pytest.raises(ValueError, match="diverged") as excinfo:
+        LinearRegressorGD(learning_rate=5.0, conditioning=None).fit(X * np.logspace(-2, 3, 64), y)
+    assert "features' scales, from" in str(excinfo.value) and "conditioning='auto'" in str(excinfo.value)
