@@ -195,8 +195,8 @@ def find_learning_rate(
     ``log(learning_rate)`` (fastai's ``steep``): the slope at step ``k`` is
     the secant over steps ``k - w`` to ``k + w`` (``w = n_steps // 20``,
     against the noise of mini-batches), looked for after the first tenth of
-    the steps and up to the lowest ``s``. (If the objective never fell
-    after the first tenth, the rate at the lowest ``s`` divided by 10.)
+    the steps and up to the lowest ``s`` after them. (If the objective
+    never fell there, the rate at that lowest ``s`` divided by 10.)
 
     ``auto_learning_rate`` is the step of ``learning_rate='auto'`` for the
     same mini-batch size, read from a clone fitted for one epoch. For 'sgd'
@@ -319,10 +319,11 @@ def _steepest(rates, losses, window):
     """The rate at which ``losses`` fall fastest against ``log(rates)``, before their minimum.
 
     The slope at step ``k`` is the secant ``(s[k + w] - s[k - w]) / (log r[k + w] - log r[k - w])``, over the
-    steps after the first tenth (where the average has seen few values) and up to the lowest ``s``. With too
-    few such steps, the rate at the lowest ``s`` divided by 10.
+    steps after the first tenth (where the average has seen few values) and up to the lowest ``s`` after them.
+    With too few such steps, the rate at that lowest ``s`` divided by 10.
     """
-    start, end = len(losses) // 10, int(np.argmin(losses)) + 1
+    start = len(losses) // 10
+    end = start + int(np.argmin(losses[start:])) + 1
     if end - start <= 2 * window:
         return float(max(rates[end - 1] / 10, rates[0]))
     log_rates = np.log(rates)
