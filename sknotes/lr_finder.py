@@ -203,8 +203,11 @@ def find_learning_rate(
     on a linear model it is ``1 / L``, from a bound ``L`` on the
     gradient's Lipschitz constant, and a numeric ``learning_rate`` means
     the same thing in the same coordinates: on such a convex problem the
-    suggestion lies within a factor of 10 of it (the tests check it). For
-    the other solvers 'auto' is a fixed step.
+    suggestion lies within a factor of 10 of it (the tests check it). With
+    momentum ``mu``, steps add up to ``1 / (1 - mu)`` times one, and the
+    suggestion comes out about ``1 - mu`` times smaller (on full batches,
+    where 'auto' restarts momentum instead). For the other solvers 'auto'
+    is a fixed step.
 
     References
     ----------
@@ -235,27 +238,28 @@ def find_learning_rate(
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}.")
     rng = check_random_state(random_state)
     final, X = _final_step(estimator, X, y)
-    solver = final.get_params().get("solver")
+    params = final.get_params()
+    solver = params.get("solver")  # (not an sknotes estimator: no solver, refused here too)
     if solver not in STEP_SOLVERS:
         raise ValueError(
             f"The learning-rate finder needs a solver that takes steps of size learning_rate, one of "
             f"{list(STEP_SOLVERS)}; {type(final).__name__} has solver={solver!r}."
         )
+    X, y = _indexable(X), _indexable(y)
     n_samples = X.shape[0]
     if batch_size is None:
-        batch_size = final.get_params()["batch_size"] or DEFAULT_BATCH_SIZE
+        batch_size = params["batch_size"] or DEFAULT_BATCH_SIZE
     batch_size = min(int(batch_size), n_samples)
+    settings = {"batch_size": None, "early_stopping": False}  # one partial_fit, one step on the rows given
+    if params["random_state"] is None:
+        settings["random_state"] = rng.randint(np.iinfo(np.int32).max)
     fit_params = {}
     if is_classifier(final):
         fit_params["classes"] = unique_labels(y) if classes is None else classes
-        if final.get_params().get("class_weight") == "balanced":  # partial_fit refuses it; the same weights
+        if params.get("class_weight") == "balanced":  # partial_fit refuses it: the same weights, as sample weights
             balanced = compute_sample_weight("balanced", y)
             sample_weight = balanced if sample_weight is None else balanced * np.asarray(sample_weight)
-    settings = {"batch_size": None, "early_stopping": False}
-    if "class_weight" in final.get_params() and final.get_params()["class_weight"] == "balanced":
-        settings["class_weight"] = None
-    if final.get_params()["random_state"] is None:
-        settings["random_state"] = rng.randint(np.iinfo(np.int32).max)
+            settings["class_weight"] = None
     model = clone(final).set_params(**settings)
 
     rates = min_lr * (max_lr / min_lr) ** np.linspace(0.0, 1.0, n_steps)
@@ -308,6 +312,11 @@ def _final_step(estimator, X, y):
         transformers = clone(estimator[:-1])
         return estimator[-1], transformers.fit_transform(X, y)
     return estimator, X
+
+
+def _indexable(A):
+    """``A`` as something whose rows can be taken: an array, a sparse matrix or a DataFrame as they are."""
+    return A if hasattr(A, "iloc") or hasattr(A, "tocsr") else np.asarray(A)
 
 
 def _rows(A, rows):

@@ -386,14 +386,10 @@ class LearningRateFinderDisplay:
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
 
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure and axes if None.
-
-        name : str, default=None
-            Name for the legend; the estimator's class name if None.
-
-        line_kw : dict, default=None
-            Keyword arguments for the curve's ``plot`` call.
+        ax, name, line_kw : optional
+            As in :meth:`from_result`: the axes to draw on (new ones if
+            None), the name for the legend (the estimator's class name if
+            None), keyword arguments for the curve's ``plot`` call.
 
         **finder_params : dict
             Keyword arguments of :func:`~sknotes.lr_finder.find_learning_rate`
