@@ -2,7 +2,8 @@
 
 :class:`LossCurveDisplay` draws the objective ``J`` epoch by epoch
 (``loss_curve_``) and, when early stopping ran, the validation score beside
-it (``validation_scores_``). For decision boundaries, validation curves and
+it (``validation_scores_``). :class:`LearningRateFinderDisplay` draws the
+learning-rate range test of :func:`sknotes.lr_finder.find_learning_rate`. For decision boundaries, validation curves and
 learning curves use scikit-learn's own displays,
 :class:`~sklearn.inspection.DecisionBoundaryDisplay`,
 :class:`~sklearn.model_selection.ValidationCurveDisplay` and
@@ -16,7 +17,9 @@ without it.
 
 import numpy as np
 
-__all__ = ["LossCurveDisplay"]
+from .lr_finder import find_learning_rate
+
+__all__ = ["LearningRateFinderDisplay", "LossCurveDisplay"]
 
 
 def _import_pyplot(what):
@@ -219,3 +222,182 @@ class LossCurveDisplay:
         return display.plot(
             ax=ax, name=name, log_scale=log_scale, line_kw=line_kw, validation_line_kw=validation_line_kw
         )
+
+
+class LearningRateFinderDisplay:
+    """The learning-rate range test: the smoothed objective against the learning rate.
+
+    Create it with :meth:`from_estimator`, which runs
+    :func:`~sknotes.lr_finder.find_learning_rate`, or :meth:`from_result`
+    from a result already computed. The curve is drawn on a logarithmic
+    x-axis, with a marker at the suggested rate and a dashed vertical line
+    at the step that ``learning_rate='auto'`` stands for.
+
+    Parameters
+    ----------
+    learning_rates : array-like of shape (n_steps,)
+        The learning rates tried, increasing.
+
+    losses : array-like of shape (n_steps,)
+        The smoothed objective at each rate.
+
+    suggestion : float
+        The suggested learning rate.
+
+    auto_learning_rate : float, default=None
+        The step of ``learning_rate='auto'``; no vertical line if None.
+
+    estimator_name : str, default=None
+        Name used in the legend; none if None.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The objective's curve.
+
+    suggestion_marker_ : matplotlib Line2D
+        The marker at the suggested rate, on the curve.
+
+    auto_line_ : matplotlib Line2D or None
+        The vertical line at the 'auto' rate, or None without one.
+
+    ax_ : matplotlib Axes
+        The axes of the curve.
+
+    figure_ : matplotlib Figure
+        The figure holding the axes.
+
+    See Also
+    --------
+    sknotes.lr_finder.find_learning_rate : The range test itself.
+    LossCurveDisplay : The objective per epoch of a fitted estimator.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sknotes import SoftmaxClassifier
+    >>> from sknotes.plotting import LearningRateFinderDisplay
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(MinMaxScaler(), SoftmaxClassifier(momentum=0.0))
+    >>> display = LearningRateFinderDisplay.from_estimator(model, X, y, n_steps=50, random_state=0)
+    >>> display.ax_.get_xscale(), display.ax_.get_xlabel()
+    ('log', 'learning rate')
+    >>> float(display.suggestion_marker_.get_xdata()[0]) == display.suggestion
+    True
+    """
+
+    def __init__(self, *, learning_rates, losses, suggestion, auto_learning_rate=None, estimator_name=None):
+        self.learning_rates = learning_rates
+        self.losses = losses
+        self.suggestion = suggestion
+        self.auto_learning_rate = auto_learning_rate
+        self.estimator_name = estimator_name
+
+    def plot(self, ax=None, *, name=None, line_kw=None):
+        """Draw the curve, the suggestion and the 'auto' rate.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure and axes if None.
+
+        name : str, default=None
+            Name for the legend; ``estimator_name`` if None.
+
+        line_kw : dict, default=None
+            Keyword arguments for the curve's ``plot`` call.
+
+        Returns
+        -------
+        display : LearningRateFinderDisplay
+            This object, with ``ax_``, ``figure_``, ``line_``,
+            ``suggestion_marker_`` and ``auto_line_`` set.
+        """
+        if ax is None:
+            _, ax = _import_pyplot("LearningRateFinderDisplay").subplots(layout="constrained")
+        name = self.estimator_name if name is None else name
+        prefix = f"{name}: " if name else ""
+        rates, losses = np.asarray(self.learning_rates, dtype=float), np.asarray(self.losses, dtype=float)
+        (self.line_,) = ax.plot(rates, losses, **{"label": f"{prefix}smoothed objective", **(line_kw or {})})
+        at_suggestion = np.interp(np.log(self.suggestion), np.log(rates), losses)
+        (self.suggestion_marker_,) = ax.plot(
+            [self.suggestion], [at_suggestion], marker="o", linestyle="none", color=self.line_.get_color(),
+            label=f"suggestion: {self.suggestion:.3g}",
+        )  # fmt: skip
+        self.auto_line_ = None
+        if self.auto_learning_rate is not None:
+            self.auto_line_ = ax.axvline(
+                self.auto_learning_rate, color="0.4", linestyle="--",
+                label=f"learning_rate='auto': {self.auto_learning_rate:.3g}",
+            )  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("smoothed training objective J")
+        ax.legend(loc="best")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_result(cls, result, *, ax=None, name=None, line_kw=None):
+        """Draw a :class:`~sknotes.lr_finder.LearningRateFinderResult`.
+
+        Parameters
+        ----------
+        result : LearningRateFinderResult
+            What :func:`~sknotes.lr_finder.find_learning_rate` returned.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure and axes if None.
+
+        name : str, default=None
+            Name for the legend; the estimator's class name if None.
+
+        line_kw : dict, default=None
+            Keyword arguments for the curve's ``plot`` call.
+
+        Returns
+        -------
+        display : LearningRateFinderDisplay
+        """
+        display = cls(
+            learning_rates=result.learning_rates,
+            losses=result.losses,
+            suggestion=result.suggestion,
+            auto_learning_rate=result.auto_learning_rate,
+            estimator_name=result.estimator_name,
+        )
+        return display.plot(ax=ax, name=name, line_kw=line_kw)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, ax=None, name=None, line_kw=None, **finder_params):
+        """Run the range test on an estimator and draw it.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            An sknotes estimator with a solver that takes steps, or a
+            :class:`~sklearn.pipeline.Pipeline` ending in one; left unchanged.
+
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        ax, name, line_kw : optional
+            As in :meth:`from_result`: the axes to draw on (new ones if
+            None), the name for the legend (the estimator's class name if
+            None), keyword arguments for the curve's ``plot`` call.
+
+        **finder_params : dict
+            Keyword arguments of :func:`~sknotes.lr_finder.find_learning_rate`
+            (``min_lr``, ``max_lr``, ``n_steps``, ``batch_size``, ``random_state``...).
+
+        Returns
+        -------
+        display : LearningRateFinderDisplay
+        """
+        result = find_learning_rate(estimator, X, y, **finder_params)
+        return cls.from_result(result, ax=ax, name=name, line_kw=line_kw)

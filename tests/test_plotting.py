@@ -14,7 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from sknotes import LinearRegressorGD, MLPFromScratch, SoftmaxClassifier
-from sknotes.plotting import LossCurveDisplay
+from sknotes.lr_finder import LearningRateFinderResult, find_learning_rate
+from sknotes.plotting import LearningRateFinderDisplay, LossCurveDisplay
 
 matplotlib = pytest.importorskip("matplotlib", reason="plots need the 'plot' extra (matplotlib)")
 matplotlib.use("Agg")
@@ -182,3 +183,48 @@ def test_the_legend_leaves_both_curves_free(with_validation):
         curve = line.get_transform().transform_path(line.get_path())
         assert not curve.intersects_bbox(legend_box, filled=False), line.get_label()
         assert not legend_box.count_contains(curve.vertices), line.get_label()
+
+
+# ---- LearningRateFinderDisplay --------------------------------------------------------------------------------------
+
+
+def test_learning_rate_finder_display_from_estimator(iris):
+    X, y = iris
+    model = make_pipeline(MinMaxScaler(), SoftmaxClassifier(momentum=0.0, random_state=0))
+    display = LearningRateFinderDisplay.from_estimator(model, X, y, n_steps=40, random_state=0)
+    result = find_learning_rate(model, X, y, n_steps=40, random_state=0)
+    assert_allclose(display.line_.get_xdata(), result.learning_rates)
+    assert_allclose(display.line_.get_ydata(), result.losses)
+    assert display.suggestion == result.suggestion and display.auto_learning_rate == result.auto_learning_rate
+    assert display.ax_.get_xscale() == "log" and display.figure_ is display.ax_.figure
+    assert (display.ax_.get_xlabel(), display.ax_.get_ylabel()) == ("learning rate", "smoothed training objective J")
+    # the marker sits on the curve at the suggestion; the dashed line stands at the 'auto' rate
+    (x,), (y_marker,) = display.suggestion_marker_.get_xdata(), display.suggestion_marker_.get_ydata()
+    assert x == result.suggestion
+    assert y_marker == result.losses[list(result.learning_rates).index(result.suggestion)]
+    assert list(display.auto_line_.get_xdata()) == [result.auto_learning_rate] * 2
+    legend = [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    assert legend == [
+        "SoftmaxClassifier: smoothed objective",
+        f"suggestion: {result.suggestion:.3g}",
+        f"learning_rate='auto': {result.auto_learning_rate:.3g}",
+    ]
+
+
+def test_learning_rate_finder_display_from_result_on_given_axes():
+    result = LearningRateFinderResult(
+        learning_rates=np.logspace(-3, 0, 4), losses=np.array([2.0, 1.5, 0.5, 3.0]), raw_losses=np.zeros(4),
+        suggestion=1e-2, auto_learning_rate=None, stopped="diverged", estimator_name="Model",
+    )  # fmt: skip
+    fig, (left, right) = plt.subplots(1, 2)
+    display = LearningRateFinderDisplay.from_result(result, ax=right, name="mine", line_kw={"color": "k"})
+    assert display.ax_ is right and display.figure_ is fig and left.get_xscale() == "linear"
+    assert display.auto_line_ is None and len(right.get_lines()) == 2
+    assert display.line_.get_label() == "mine: smoothed objective"
+    assert matplotlib.colors.to_hex(display.line_.get_color()) == "#000000"
+    assert display.suggestion_marker_.get_ydata()[0] == 1.5
+
+
+def test_learning_rate_finder_display_refuses_lbfgs(iris):
+    with pytest.raises(ValueError, match="solver='lbfgs'"):
+        LearningRateFinderDisplay.from_estimator(SoftmaxClassifier(solver="lbfgs"), *iris)
