@@ -522,6 +522,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         step = unit / L  # training minimises J / unit
         if batch_size < X.shape[0]:  # noisy steps: momentum mu multiplies them by 1 / (1 - mu) in the long run
             step *= 1.0 - self.momentum
+        elif self.nesterov:  # Nesterov's first step is (1 + mu) eta g: make it 1 / L (then the step adapts)
+            step /= 1.0 + self.momentum
         return step
 
     def _split(self, head, X, Y, sample_weight, rng):

@@ -143,20 +143,21 @@ class Result:
     reason: str = ""
 
 
-def remaining_decrease(loss_curve, window):
+def remaining_decrease(loss_curve, window, floor=0.0):
     """How much further the objective would fall, extrapolated from the last ``2 window`` epochs of ``loss_curve``.
 
     On full batches the best objective so far falls roughly geometrically
     near a minimum: if it fell by ``D1`` over one window and ``D2`` over the
     next, at the rate ``r = D2 / D1`` per window the rest adds up to
-    ``D2 r / (1 - r)``. ``inf`` when it is not slowing down; ``None`` with
-    too short a curve.
+    ``D2 r / (1 - r)``. ``inf`` when it is not slowing down; 0 when it fell
+    by at most ``floor`` over the last window (a stall: round-off, not
+    progress); ``None`` with too short a curve.
     """
     if len(loss_curve) < 2 * window + 1:
         return None
     best = np.minimum.accumulate(np.asarray(loss_curve, dtype=np.float64))
     D1, D2 = best[-2 * window - 1] - best[-window - 1], best[-window - 1] - best[-1]
-    if D2 <= 0:
+    if D2 <= floor:
         return 0.0
     if D1 <= D2:
         return np.inf
@@ -269,9 +270,8 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 break
             if tol is not None and state.no_improvement_count > patience:
                 if full_batch and validation_score is None and config.far is not None:
-                    remaining = remaining_decrease(
-                        state.loss_curve, min(patience + 1, (len(state.loss_curve) - 1) // 2)
-                    )
+                    window = min(patience + 1, (len(state.loss_curve) - 1) // 2)
+                    remaining = remaining_decrease(state.loss_curve, window, floor=tol * unit)
                     if remaining is not None and remaining > config.far * tol * unit:
                         state.no_improvement_count = 0  # slow, not stalled: the objective still has far to fall
                         continue
