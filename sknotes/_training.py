@@ -223,7 +223,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
         tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
         if tol == 0 and validation_score is None:  # tol=0 never stops on the objective
             tol = None
-        best_theta, reason, retaken = None, "", False
+        best_theta, reason, retaken, curve_start = None, "", False, len(state.loss_curve)
         shuffled = config.shuffle and batch_size < n_samples
         rng = state.rng if config.dropout else None
         checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
@@ -270,8 +270,9 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 break
             if tol is not None and state.no_improvement_count > patience:
                 if full_batch and validation_score is None and config.far is not None:
-                    window = min(patience + 1, (len(state.loss_curve) - 1) // 2)
-                    remaining = remaining_decrease(state.loss_curve, window, floor=tol * unit)
+                    curve = state.loss_curve[curve_start:]  # this call's (a continuation's stage's) objective only
+                    window = min(patience + 1, (len(curve) - 1) // 2)
+                    remaining = remaining_decrease(curve, window, floor=tol * unit)
                     if remaining is not None and remaining > config.far * tol * unit:
                         state.no_improvement_count = 0  # slow, not stalled: the objective still has far to fall
                         continue

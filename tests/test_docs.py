@@ -120,8 +120,10 @@ def test_the_readme_grid_search_beats_the_defaults_by_the_numbers_it_states():
     default, search = namespace["default"], namespace["search"]
     assert search.best_params_["linearregressorgd__weight_decay"] == 1e-4  # (both learning rates score alike)
     assert search.best_score_ > default + 0.3
-    for value in (default, search.best_score_):  # the README's comments and the sentence above the code
-        assert readme.count(f"{value:.3f}") >= 2, value
+    # the search's optimum is a converged fit: its score is stated (in a comment and above the code); the default
+    # fit is stopped by max_iter on its way to the overfit optimum, where rounding moves it: it is stated as a bound
+    assert readme.count(f"{search.best_score_:.3f}") >= 2, search.best_score_
+    assert default < 0.1 and "below 0.1" in readme
 
 
 def test_the_performance_page_gives_its_results_as_a_table_not_a_log():

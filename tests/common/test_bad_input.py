@@ -415,4 +415,5 @@ def test_early_stopping_never_silently_trains_on_zero_weight(Est):
         except ValueError as exc:
             assert re.search("validation|weight", str(exc)), str(exc)
         else:
-            assert min(est.loss_curve_) > 0.0, f"random_state={seed}: nothing was trained"
+            # rows of zero weight alone give J = 0 at every epoch (a fit may well reach J = 0 on two rows)
+            assert max(est.loss_curve_) > 0.0, f"random_state={seed}: nothing was trained"
