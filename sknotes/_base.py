@@ -320,10 +320,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             # the objective of the last call's full-batch step compares with this one's if the rows are the same
             key = _fingerprint(X, Y, sample_weight)
             state.same_data, state.data_key = full_batch and key == state.data_key, key
-            if not state.same_data and self.learning_rate == "auto":  # other rows: their own safe step 1 / L(b)
+            if full_batch and not state.same_data and self.learning_rate == "auto":  # other rows: their own 1 / L
                 state.auto_learning_rate = None
-                if full_batch and getattr(state.optimizer, "velocity", None) is not None:
-                    state.optimizer.velocity[...] = 0  # and a full-batch step restarts momentum, as on a rise of J
+                if getattr(state.optimizer, "velocity", None) is not None:
+                    state.optimizer.velocity[...] = 0  # and the step restarts momentum, as on a rise of J
 
         validation_score = None
         if self.early_stopping and not incremental and self.solver != "lbfgs":

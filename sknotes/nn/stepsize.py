@@ -43,8 +43,9 @@ AUTO_STEP_LINEAR = 0.01
 MAX_ROWS = 10_000
 #: Up to this many features it is computed exactly from their Gram matrix, beyond by power iteration.
 MAX_GRAM = 100
-#: Numbers per chunk when a pass over X needs a float64 temporary (64 KiB).
-CHUNK = 8192
+#: Numbers per chunk when a pass over X needs a float64 temporary (16 KiB: partial_fit on chunks of out-of-core
+#: data holds little more than its chunk).
+CHUNK = 2048
 
 
 def _standardised(X, rows, offset, scale, mixing=None):
