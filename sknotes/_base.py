@@ -304,6 +304,12 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             theta = network.init_params(state.rng, dtype=X.dtype, init=init)
         else:
             theta = network.from_layers(self._layers()).astype(X.dtype, copy=False)
+            kept = state.theta
+            if keep and kept is not None and kept.dtype == theta.dtype and kept.shape == theta.shape:
+                # the parameters as the last call left them, bit for bit, unless the fitted attributes were changed
+                layers = network.to_layers(kept)
+                if all(np.array_equal(a, b) for pair in zip(layers, self._layers()) for a, b in zip(*pair)):
+                    theta = kept.copy()
         unit = state.loss_unit
         if not keep:  # new coordinates: the objective's unit and the 'auto' step follow them
             state.loss_unit = self._loss_unit(Y, sample_weight, moments[1]) if regression and coordinates else 1.0
@@ -335,6 +341,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     def _store_training(self, result, incremental, n_iter_before, validated):
         """The fitted attributes of training: state, epochs, curves, validation scores."""
         self._training_state = result.state
+        result.state.theta = result.theta  # (partial_fit continues from these stored values exactly)
         # epochs of this call to fit (as scikit-learn's MLP, also with warm_start); partial_fit counts on
         self.n_iter_ = result.state.n_iter if incremental else result.state.n_iter - n_iter_before
         self.loss_curve_ = list(result.state.loss_curve)

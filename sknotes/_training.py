@@ -102,6 +102,7 @@ class TrainingState:
     best_validation_score: float = -np.inf
     initial_loss: float = None
     coordinates: dict = None  # the arrays of the Standardisation the parameters train in (None: the true parameters)
+    theta: np.ndarray = None  # the stored parameters at the end of the last call, in those coordinates
     moments: tuple = None  # (weight, mean, m2) of the inputs and (regressors) targets of all the rows seen
     data_key: str = None  # a digest of the last partial_fit's rows (full batch): the same rows again continue it
     same_data: bool = False  # this partial_fit's rows are the last one's
