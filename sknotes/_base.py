@@ -321,12 +321,14 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if not incremental:
             state.reset_stopping()
         state.same_data = False
-        if incremental:
-            full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
-            # the objective of the last call's full-batch step compares with this one's if the rows are the same
-            key = _fingerprint(X, Y, sample_weight)
-            state.same_data, state.data_key = full_batch and key == state.data_key, key
-            if full_batch and not state.same_data and self.learning_rate == "auto":  # other rows: their own 1 / L
+        full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
+        if incremental and full_batch and self.learning_rate == "auto":
+            # 'auto' compares the objective of the last call's step with this one's if the rows are the same (a
+            # digest costs a pass over the rows, so only the policy that reads it pays for it)
+            key = _fingerprint(X, Y, sample_weight) if self.solver == "sgd" else None
+            state.same_data = key is not None and key == state.data_key
+            state.data_key = key
+            if not state.same_data:  # other rows: their own 1 / L
                 state.auto_learning_rate = None
                 if getattr(state.optimizer, "velocity", None) is not None:
                     state.optimizer.velocity[...] = 0  # and the step restarts momentum, as on a rise of J
