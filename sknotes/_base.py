@@ -18,7 +18,7 @@ parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 import hashlib
 import inspect
 import warnings
-from functools import partial
+from functools import cache, partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -42,14 +42,12 @@ from .nn.activations import ALIASES
 from .nn.coordinates import MAX_MIXED_FEATURES, Moments, Standardisation
 from .nn.layers import INITIALISATIONS
 from .nn.losses import bind
+from .nn.optimality import FAR_FROM_OPTIMUM, least_squares_gap
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
 #: Whitening estimates the features' correlations from at most this many rows (evenly spaced).
 MAX_COVARIANCE_ROWS = 20_000
-#: A full-batch fit does not stop by tol while, extrapolated, its objective would still fall by more than this many
-#: times tol (times the regressors' unit): that is slow progress far from the optimum (:class:`TrainingConfig`'s far).
-FAR_FROM_OPTIMUM = 10.0
 #: The solvers: the optimizers of the registry, and L-BFGS through scipy.optimize.
 SOLVERS = (*OPTIMIZERS, "lbfgs")
 
@@ -202,7 +200,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 stacklevel=caller_stacklevel(),
             )
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
-        snapshot = dict(self.__dict__)
+        snapshot, far = dict(self.__dict__), None
         try:
             network, theta, state, data, validation_score = self._prepare(X, y, sample_weight, incremental, classes)
             config = TrainingConfig(
@@ -237,6 +235,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             else:
                 self._store_parameters(network, result.theta)
                 self._store_training(result, incremental, n_iter_before, validation_score is not None)
+                far = None if incremental or validation_score is not None else self._excess_over_optimum(result, data)
         except BaseException as error:
             if isinstance(error, TrainingDiverged):  # (advice from what the fit saw, before forgetting it)
                 error = TrainingDiverged(error.epoch, error.value, self._divergence_advice(state, network, *data))
@@ -246,6 +245,13 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 raise error from None
             raise
         callbacks.end()
+        if far is not None:
+            warnings.warn(
+                f"{type(self).__name__}: training stopped by tol={self.tol} with the objective {far:.3g} above its "
+                f"minimum ({far / self.tol:.3g} times tol). Decrease tol, or use solver='lbfgs', to reach it.",
+                ConvergenceWarning,
+                stacklevel=caller_stacklevel(),
+            )
         if not (incremental or result.converged or result.interrupted):
             what = "iterations" if self.solver == "lbfgs" else "epochs"
             warnings.warn(
@@ -350,6 +356,31 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         self.best_loss_ = result.state.best_loss
         self.validation_scores_ = list(result.state.validation_scores) if validated else None
         self.best_validation_score_ = result.state.best_validation_score if validated else None
+
+    def _excess_over_optimum(self, result, data):
+        """The objective's excess over its minimum (divided by the unit) where a tol stop left it far, else None.
+
+        Known exactly for a linear model on the squared error
+        (:func:`~sknotes.nn.optimality.least_squares_gap`, one pass over the
+        rows and a solve of the size of the features, so only up to
+        :data:`MAX_MIXED_FEATURES` of them); "far" is more than
+        :data:`FAR_FROM_OPTIMUM` times ``tol``.
+        """
+        X, Y, sample_weight = data
+        if not (
+            result.converged
+            and not result.interrupted
+            and result.reason != "a callback asked to stop"
+            and self.tol > 0
+            and self._linear
+            and self._head.loss(self) == "squared_error"
+            and X.shape[1] <= MAX_MIXED_FEATURES
+        ):
+            return None
+        ((W, b),) = self._layers()
+        unit = result.state.loss_unit
+        excess = least_squares_gap(X, Y, W, b, sample_weight, self.weight_decay) / unit
+        return excess if excess > FAR_FROM_OPTIMUM * self.tol else None
 
     def _validate_fit_data(self, X, y, reset):
         return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True)
@@ -479,7 +510,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         Optimizer = OPTIMIZERS[self.solver]
         settings = {name: getattr(self, name) for name in Optimizer.HYPERPARAMETERS}
         auto = self.learning_rate == "auto"
-        if "grow" in inspect.signature(Optimizer).parameters:
+        if "grow" in _constructor_parameters(Optimizer):
             settings["restart"] = auto
             settings["grow"] = AUTO_STEP_GROWTH if auto and len(network.layers) == 1 else 1.0
         adapted = auto and state.auto_learning_rate is not None  # the step 'auto' adapted in the calls before
@@ -608,6 +639,12 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+@cache
+def _constructor_parameters(cls):
+    """The names of ``cls``'s constructor parameters (cached: ``inspect.signature`` costs tens of microseconds)."""
+    return frozenset(inspect.signature(cls).parameters)
 
 
 def _validation_score(head, est, network, X, Y, sample_weight, theta):

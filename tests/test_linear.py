@@ -47,6 +47,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_sample_weight
 
 from sknotes import LinearRegressorGD, LinearSVMGD, SoftmaxClassifier
+from sknotes.nn.optimality import least_squares_gap
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
@@ -874,6 +875,36 @@ def test_the_default_stop_on_diabetes_is_close_to_the_optimum():
     J, J_ref = (regression_objective(e.coef_, e.intercept_, X, y, 0.0) for e in (est, ref))
     assert J - J_ref < 10 * est.tol * np.var(y)
     assert np.max(np.abs(est.coef_ - ref.coef_)) < 1e-2 * np.max(np.abs(ref.coef_))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_least_squares_gap_is_the_objective_above_ridges_minimum(sparse):
+    """g^T H^+ g / 2 at any point equals J there minus J at Ridge's solution (weights, decay, collinear features)."""
+    X, y = load_diabetes(return_X_y=True)
+    X = np.hstack([X, X[:, :2]])  # collinear copies: H is singular without decay
+    rng = np.random.RandomState(0)
+    sw = rng.uniform(0.5, 2.0, X.shape[0])
+    for weight_decay in (0.0, 1e-2):
+        ref = Ridge(alpha=weight_decay * sw.sum(), solver="svd").fit(X, y, sample_weight=sw)
+        for W, b in [(np.zeros(X.shape[1]), 0.0), (rng.normal(size=X.shape[1]) * 100, 150.0)]:
+            J = regression_objective(W, b, X, y, weight_decay, sw)
+            J_ref = regression_objective(ref.coef_, ref.intercept_, X, y, weight_decay, sw)
+            Xs = sp.csr_matrix(X) if sparse else X
+            gap = least_squares_gap(Xs, y[:, None], W[:, None], np.array([b]), sw, weight_decay)
+            assert gap == pytest.approx(J - J_ref, rel=1e-6)
+
+
+def test_a_least_squares_stop_far_above_the_optimum_warns():
+    """Plain gradient descent on raw diabetes (conditioning=None) crawls; its tol stop is far from the optimum, and
+    says so with the exact excess (thousands of times tol above it here, no rounding can bring it near 10)."""
+    X, y = load_diabetes(return_X_y=True)
+    est = LinearRegressorGD(conditioning=None, learning_rate=0.5, tol=1e-3, max_iter=100_000)
+    with pytest.warns(ConvergenceWarning, match=r"stopped by tol=0.001 with the objective .* above its minimum"):
+        est.fit(X, y)
+    assert est.n_iter_ < 100_000  # it stopped by tol, not max_iter
+    ref = LinearRegression().fit(X, y)
+    J, J_ref = (regression_objective(e.coef_, e.intercept_, X, y, 0.0) for e in (est, ref))
+    assert J - J_ref > 100 * est.tol
 
 
 @pytest.mark.parametrize("Est", [LinearRegressorGD, SoftmaxClassifier, LinearSVMGD])
