@@ -218,7 +218,8 @@ ATTRIBUTES = """    n_features_in_ : int
     train_scores_ : list of float or None
         The same score of the training rows (at most 10,000, evenly spaced)
         after every epoch when early stopping ran, else None
-        (HistGradientBoosting's ``train_score_``). With ``scoring='loss'`` it
+        (HistGradientBoosting's ``train_score_``); it costs one pass of
+        prediction over those rows per epoch. With ``scoring='loss'`` it
         differs from ``loss_curve_``, which is the objective (weight decay
         included) averaged over the epoch's steps.
 
