@@ -206,6 +206,20 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        Early stopping on the accuracy of a validation set of one's own:
+
+        >>> from sklearn.datasets import load_iris
+        >>> from sknotes import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier(early_stopping=True, scoring="accuracy", random_state=0)
+        >>> clf = clf.fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
+        >>> len(clf.validation_scores_) == len(clf.train_scores_) == clf.n_iter_
+        True
+        >>> clf.best_validation_score_ == clf.score(X[1::2], y[1::2])  # the best epoch is kept
+        True
         """
         validation = check_validation_arguments(self, X_val, y_val, sample_weight_val)
         return self._fit(X, y, sample_weight, incremental=False, validation=validation)

@@ -36,17 +36,17 @@ def quiet_fit(est, *args, **kwargs):
         return est.fit(*args, **kwargs)
 
 
-def split_of(Est, X, y, **settings):
-    """The rows the estimator itself trains on and holds out (in its order), seen by a scorer it calls."""
+def split_of(Est, X, y, sample_weight=None, **settings):
+    """The rows (and weights) the estimator trains on and holds out, in its order, as a scorer it calls sees them."""
     seen = []
 
-    def recorder(est, X_, y_):
-        seen.append((X_.copy(), np.array(y_, copy=True)))
+    def recorder(est, X_, y_, sample_weight=None):
+        seen.append((X_.copy(), np.array(y_, copy=True), sample_weight))
         return 0.0
 
-    quiet_fit(make(Est, **{**settings, "max_iter": 1}, scoring=recorder), X, y)
-    (X_val, y_val), (X_train, y_train) = sorted(seen[:2], key=lambda rows: rows[0].shape[0])
-    return X_train, y_train, X_val, y_val
+    quiet_fit(make(Est, **{**settings, "max_iter": 1}, scoring=recorder), X, y, sample_weight)
+    (X_val, y_val, sw_val), (X_train, y_train, sw_train) = sorted(seen[:2], key=lambda rows: rows[0].shape[0])
+    return X_train, y_train, sw_train, X_val, y_val, sw_val
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,20 +54,25 @@ def split_of(Est, X, y, **settings):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_a_given_validation_set_changes_nothing_but_where_the_rows_come_from(Est):
+def test_a_given_validation_set_changes_nothing_but_where_the_rows_come_from(Est, weighted):
     X, y = data(Est, n_samples=80)
-    X_train, y_train, X_val, y_val = split_of(Est, X, y, **EXACT)
+    sample_weight = np.random.RandomState(0).uniform(0.5, 2.0, size=80) if weighted else None
+    X_train, y_train, sw_train, X_val, y_val, sw_val = split_of(Est, X, y, sample_weight, **EXACT)
     assert X_val.shape[0] == 8 and X_train.shape[0] == 72  # ceil(validation_fraction * 80) held out
-    held_out = quiet_fit(make(Est, **EXACT), X, y)
-    given = quiet_fit(make(Est, **EXACT), X_train, y_train, X_val=X_val, y_val=y_val)
+    assert (sw_val is None) == (not weighted)
+    held_out = quiet_fit(make(Est, **EXACT), X, y, sample_weight)
+    given = quiet_fit(
+        make(Est, **EXACT), X_train, y_train, sw_train, X_val=X_val, y_val=y_val, sample_weight_val=sw_val
+    )
     assert given.best_validation_score_ == held_out.best_validation_score_
     assert given.validation_scores_ == held_out.validation_scores_
     assert given.train_scores_ == held_out.train_scores_
     assert given.loss_curve_ == held_out.loss_curve_
     assert_array_equal(params(given), params(held_out))
     # other validation rows: another history, from the same training
-    other = quiet_fit(make(Est, **EXACT), X_train, y_train, X_val=X_val[::-1][:5], y_val=y_val[::-1][:5])
+    other = quiet_fit(make(Est, **EXACT), X_train, y_train, sw_train, X_val=X_val[:5], y_val=y_val[:5])
     assert other.validation_scores_ != held_out.validation_scores_
     assert other.loss_curve_[0] == held_out.loss_curve_[0]
 
