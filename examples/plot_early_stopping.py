@@ -32,7 +32,9 @@ rng = np.random.RandomState(0)
 noisy = rng.uniform(size=y_train.shape[0]) < 0.2
 y_train = np.where(noisy, rng.randint(0, 10, size=y_train.shape[0]), y_train)
 
-params = dict(hidden_layer_sizes=(128,), learning_rate=0.01, weight_decay=0.0, random_state=0)
+# early stopping scores the held-out rows by their accuracy here (the default, scoring='loss', is minus their loss;
+# examples/plot_early_stopping_scoring.py compares the two)
+params = dict(hidden_layer_sizes=(128,), learning_rate=0.01, weight_decay=0.0, scoring="accuracy", random_state=0)
 
 # %%
 # Trained for 60 epochs, with 10% of the training rows held out only to watch

@@ -252,7 +252,9 @@ def loss_curves_figure(results):
         ax.set_title(f"{r.case.data}: {r.case.model}", fontsize=9)
     for ax in grid[len(results) :]:
         ax.set_visible(False)
-    fig.suptitle("Training objective J per epoch (validation accuracy on the right where early stopping ran)")
+    fig.suptitle(
+        "Training objective J per epoch (validation score, minus the loss, on the right where early stopping ran)"
+    )
     return fig
 
 

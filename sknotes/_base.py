@@ -35,6 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
 from ._heads import RegressionHead, out_activation
+from ._scoring import SCORING_CONSTRAINT, check_validation_arguments, early_stopping_scores
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
@@ -144,6 +145,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
+        "scoring": SCORING_CONSTRAINT,
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -162,7 +164,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     _linear = True
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data.
 
         Parameters
@@ -179,14 +181,48 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             Non-negative weights ``s_i`` of the samples in the objective
             (multiplied by the class weights for classifiers).
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            A validation set for early stopping (needs ``early_stopping=True``
+            and a solver that takes steps): every row of ``X`` is then
+            trained on, nothing is held out, and ``validation_fraction`` is
+            ignored, as in scikit-learn's ``HistGradientBoosting*.fit``. In a
+            :class:`~sklearn.pipeline.Pipeline`, route it by metadata routing
+            and have the pipeline transform it as it transforms ``X``:
+            ``Pipeline(..., transform_input=["X_val"])`` with
+            ``set_fit_request(X_val=True, y_val=True)`` on this estimator (see
+            the user guide's "Early stopping and scoring").
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``, of the kind of ``y`` (for classifiers, labels
+            among those of ``y``).
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows in the score (multiplied by the
+            class weights for classifiers).
+
         Returns
         -------
         self : object
             The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        Examples
+        --------
+        Early stopping on the accuracy of a validation set of one's own:
+
+        >>> from sklearn.datasets import load_iris
+        >>> from sknotes import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier(early_stopping=True, scoring="accuracy", random_state=0)
+        >>> clf = clf.fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
+        >>> len(clf.validation_scores_) == len(clf.train_scores_) == clf.n_iter_
+        True
+        >>> clf.best_validation_score_ == clf.score(X[1::2], y[1::2])  # the best epoch is kept
+        True
+        """
+        validation = check_validation_arguments(self, X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None, validation=None):
         """Shared body of ``fit`` and ``partial_fit``: on any error the estimator is left as it was."""
         if incremental:  # scikit-learn's _fit_context validates partial_fit only until the first fit
             self._validate_params()
@@ -202,7 +238,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot, far = dict(self.__dict__), None
         try:
-            network, theta, state, data, validation_score = self._prepare(X, y, sample_weight, incremental, classes)
+            network, theta, state, data, validation_score = self._prepare(
+                X, y, sample_weight, incremental, classes, validation
+            )
             config = TrainingConfig(
                 solver=self.solver,
                 batch_size=self.batch_size,
@@ -214,6 +252,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 shuffle=self.shuffle,
                 dropout=network.dropout > 0,
                 verbose=bool(self.verbose),
+                score_unit=getattr(validation_score, "unit", 1.0),
             )
             n_iter_before, unit = state.n_iter, state.loss_unit
             # the objective, built once: J / unit and its gradient (loss and weight decay scaled alike)
@@ -228,7 +267,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             if smoothings:
                 result = train_smoothed(objective_for, smoothings, theta, state, *data, config, hook)
             else:
-                result = train(objective_for(), theta, state, *data, config, validation_score, hook)
+                scores = {"train_score": getattr(validation_score, "train", None)}  # (train_scores_)
+                result = train(objective_for(), theta, state, *data, config, validation_score, hook, **scores)
             if incremental and result.state.n_iter == n_iter_before:  # interrupted at once: all as it was, exactly
                 self.__dict__.clear()
                 self.__dict__.update(snapshot)
@@ -262,13 +302,13 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             )
         return self
 
-    def _prepare(self, X, y, sample_weight, incremental, classes):
+    def _prepare(self, X, y, sample_weight, incremental, classes, validation=None):
         """Everything training starts from: the network, parameters, state, data and validation score.
 
         Validates the data, encodes the targets (the head), folds in class
         weights, computes the standardised coordinates (kept by ``partial_fit``),
         starts or continues the parameters and the optimizer, and splits off
-        the early-stopping rows.
+        the early-stopping rows (or checks the validation set given to ``fit``).
         """
         first_call = not hasattr(self, "_training_state") or not (incremental or self.warm_start)
         hidden, activation, init, dropout = self._architecture()
@@ -341,8 +381,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
 
         validation_score = None
         if self.early_stopping and not incremental and self.solver != "lbfgs":
-            X, X_val, Y, Y_val, sample_weight, sw_val = self._split(head, X, Y, sample_weight, state.rng)
-            validation_score = partial(_validation_score, head, self, network, X_val, Y_val, sw_val)
+            X, Y, sample_weight, validation_score = early_stopping_scores(
+                self, head, network, X, Y, y, sample_weight, state, validation
+            )
         state.optimizer = self._optimizer(network, X, sample_weight, state, incremental)
         return network, theta, state, (X, Y, sample_weight), validation_score
 
@@ -355,6 +396,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         self.loss_curve_ = list(result.state.loss_curve)
         self.best_loss_ = result.state.best_loss
         self.validation_scores_ = list(result.state.validation_scores) if validated else None
+        self.train_scores_ = list(result.state.train_scores) if validated else None
         self.best_validation_score_ = result.state.best_validation_score if validated else None
 
     def _excess_over_optimum(self, result, data):
@@ -566,8 +608,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             step /= 1.0 + self.momentum
         return step
 
-    def _split(self, head, X, Y, sample_weight, rng):
-        """Hold out ``validation_fraction`` of the rows for early stopping.
+    def _split(self, head, X, Y, y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the rows (of ``X``, ``Y``, ``y`` and the weights) for early stopping.
 
         Stratified by class for classifiers when every class has at least two
         rows and each side of the split has room for every class; otherwise a
@@ -587,7 +629,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             if counts.min() < 2 or min(n_val, X.shape[0] - n_val) < counts.size:
                 labels = None
         sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
-        X, X_val, Y, Y_val, sw, sw_val = train_test_split(X, Y, sw, test_size=n_val, random_state=rng, stratify=labels)
+        X, X_val, Y, Y_val, y, y_val, sw, sw_val = train_test_split(
+            X, Y, y, sw, test_size=n_val, random_state=rng, stratify=labels
+        )
         labels = head.stratify(self, Y)
         too_few_classes = labels is not None and np.unique(labels[sw > 0]).size < 2
         if not (sw.sum() > 0 and sw_val.sum() > 0) or too_few_classes:
@@ -596,7 +640,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 f"{'too few classes' if too_few_classes else 'no positive sample weight'} on one side of the "
                 "split. Change validation_fraction, or set early_stopping=False."
             )
-        return X, X_val, Y, Y_val, (None if sample_weight is None else sw), sw_val
+        return X, X_val, Y, Y_val, y, y_val, *((sw, sw_val) if sample_weight is not None else (None, None))
 
     # ---- the fitted parameters ----------------------------------------------------------
 
@@ -645,11 +689,6 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
 def _constructor_parameters(cls):
     """The names of ``cls``'s constructor parameters (cached: ``inspect.signature`` costs tens of microseconds)."""
     return frozenset(inspect.signature(cls).parameters)
-
-
-def _validation_score(head, est, network, X, Y, sample_weight, theta):
-    """The head's score (R^2 or accuracy) of the parameters ``theta`` on the early-stopping rows."""
-    return head.score(est, network.forward(theta, X)[0], Y, sample_weight)
 
 
 class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):

@@ -73,14 +73,35 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
 {optimizer_settings}
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows,
-        stop when the validation score ({score}) stops improving, and keep the
-        parameters of the best epoch.
+        Hold out ``validation_fraction`` of the training rows (or use the
+        ``X_val``, ``y_val`` given to ``fit``), score them after every epoch
+        by ``scoring``, stop when that score has not improved by more than
+        ``tol`` for more than ``n_iter_no_change`` epochs, and keep the
+        parameters of the best epoch. Ignored by 'lbfgs'.
+
+    scoring : str, callable or None, default='loss'
+        The validation score of early stopping and of ``validation_scores_``
+        and ``train_scores_`` (higher is better), as in scikit-learn's
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+
+        - 'loss': minus the weighted mean loss of the rows (the objective's
+          data term, without weight decay), in the loss's units.{loss_tol}
+        - a scorer name (:func:`sklearn.metrics.get_scorer_names`), such as
+          {scorer_examples}.
+        - a callable ``scorer(estimator, X, y)``, which is given the
+          estimator with the epoch's parameters as its fitted attributes,
+          and the validated rows (a NumPy array or sparse matrix).
+        - None: the estimator's ``score``, {score} (the score early
+          stopping used before ``scoring`` existed).
+
+        With a scorer, ``tol`` is in the scorer's units. Used only with
+        ``early_stopping=True``.
 
     validation_fraction : float in (0, 1), default=0.1
         Share of the rows held out for early stopping (at least 2 rows).
         Classifiers stratify the split by class when every class has two rows
-        or more, and split at random otherwise.
+        or more, and split at random otherwise. Ignored when ``fit`` is given
+        ``X_val`` and ``y_val``.
 
     shuffle : bool, default=True
         Shuffle the rows at every epoch.
@@ -174,6 +195,12 @@ RELATIVE_TOL = """ For the regressors, training minimises the
         (times 2, which for the squared error is the variance of ``y``): the
         same minimum, with ``tol`` and ``learning_rate`` free of the units of ``y``."""
 
+#: For the regressors, the validation loss's tol is relative, as the objective's.
+LOSS_TOL = """
+          An epoch improves it when it rises by more than ``tol`` times the
+          regressors' unit (see ``tol``): ``tol`` does not depend on the
+          units of ``y``."""
+
 ATTRIBUTES = """    n_features_in_ : int
         Number of features seen during fit.
 
@@ -194,7 +221,17 @@ ATTRIBUTES = """    n_features_in_ : int
         Smallest value in ``loss_curve_`` since the last call to ``fit``.
 
     validation_scores_ : list of float or None
-        Validation score after every epoch when early stopping ran, else None.
+        The validation score (``scoring``) after every epoch when early
+        stopping ran, else None (HistGradientBoosting's ``validation_score_``,
+        without the score before the first epoch).
+
+    train_scores_ : list of float or None
+        The same score of the training rows (at most 10,000, evenly spaced)
+        after every epoch when early stopping ran, else None
+        (HistGradientBoosting's ``train_score_``); it costs one pass of
+        prediction over those rows per epoch. With ``scoring='loss'`` it
+        differs from ``loss_curve_``, which is the objective (weight decay
+        included) averaged over the epoch's steps.
 
     best_validation_score_ : float or None
         Best of ``validation_scores_`` (its parameters are the ones kept), or None."""
@@ -279,6 +316,10 @@ def _fields(cls, values):
         "where": WHERE_LINEAR.format(far=FAR_FROM_OPTIMUM, max_mixed=MAX_MIXED_FEATURES) if cls._linear else "",
         "relative": "" if classifier else RELATIVE_TOL,
         "score": "accuracy" if classifier else "R^2",
+        "scorer_examples": "'accuracy', 'balanced_accuracy' or 'neg_log_loss'"
+        if classifier
+        else "'r2' or 'neg_mean_absolute_error'",
+        "loss_tol": "" if classifier else LOSS_TOL,
         "class_weights": ", times the class weights" if classifier else "",
         "gradient": "",
         "activations": ", ".join(repr(n) for n, a in ACTIVATIONS.items() if a.hidden),

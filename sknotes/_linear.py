@@ -81,6 +81,7 @@ class LinearRegressorGD(NetworkRegressor):
         beta_2=0.999,
         epsilon=1e-8,
         early_stopping=False,
+        scoring="loss",
         validation_fraction=0.1,
         shuffle=True,
         random_state=None,
@@ -104,6 +105,7 @@ class LinearRegressorGD(NetworkRegressor):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.random_state = random_state
@@ -195,6 +197,7 @@ class SoftmaxClassifier(NetworkClassifier):
         beta_2=0.999,
         epsilon=1e-8,
         early_stopping=False,
+        scoring="loss",
         validation_fraction=0.1,
         shuffle=True,
         class_weight=None,
@@ -217,6 +220,7 @@ class SoftmaxClassifier(NetworkClassifier):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.class_weight = class_weight
@@ -323,6 +327,7 @@ class LinearSVMGD(NetworkClassifier):
         beta_2=0.999,
         epsilon=1e-8,
         early_stopping=False,
+        scoring="loss",
         validation_fraction=0.1,
         shuffle=True,
         class_weight=None,
@@ -345,6 +350,7 @@ class LinearSVMGD(NetworkClassifier):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.class_weight = class_weight

@@ -102,6 +102,7 @@ class MLPFromScratch(NetworkClassifier):
         beta_2=0.999,
         epsilon=1e-8,
         early_stopping=False,
+        scoring="loss",
         validation_fraction=0.1,
         shuffle=True,
         class_weight=None,
@@ -128,6 +129,7 @@ class MLPFromScratch(NetworkClassifier):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.class_weight = class_weight
@@ -209,6 +211,7 @@ class MLPRegressorFromScratch(NetworkRegressor):
         beta_2=0.999,
         epsilon=1e-8,
         early_stopping=False,
+        scoring="loss",
         validation_fraction=0.1,
         shuffle=True,
         random_state=None,
@@ -236,6 +239,7 @@ class MLPRegressorFromScratch(NetworkRegressor):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.random_state = random_state

@@ -69,6 +69,10 @@ class TrainingConfig:
         compares with this call's first, as between the epochs of one call.
     shuffle : bool, default=True
         Shuffle the rows at every epoch (with ``state.rng``).
+    score_unit : float, default=1.0
+        The unit of the validation score: an epoch improves it when it rises
+        by more than ``tol * score_unit`` (the regressors' unit of the
+        objective for a validation loss, so that ``tol`` stays relative).
     dropout : bool, default=False
         Whether the objective draws dropout masks: it is then given
         ``state.rng``, else ``None``.
@@ -82,6 +86,7 @@ class TrainingConfig:
     tol: float = 1e-4
     n_iter_no_change: int = 10
     far: float = None
+    score_unit: float = 1.0
     same_data: bool = False
     shuffle: bool = True
     dropout: bool = False
@@ -100,6 +105,7 @@ class TrainingState:
     no_improvement_count: int = 0
     validation_scores: list = field(default_factory=list)
     best_validation_score: float = -np.inf
+    train_scores: list = field(default_factory=list)  # the validation scoring of the training rows, per epoch
     initial_loss: float = None
     coordinates: dict = None  # the arrays of the Standardisation the parameters train in (None: the true parameters)
     theta: np.ndarray = None  # the stored parameters at the end of the last call, in those coordinates
@@ -124,6 +130,7 @@ class TrainingState:
             optimizer=copy.deepcopy(self.optimizer),
             loss_curve=list(self.loss_curve),
             validation_scores=list(self.validation_scores),
+            train_scores=list(self.train_scores),
         )
 
     def explosion_limit(self, J):
@@ -167,7 +174,7 @@ def remaining_decrease(loss_curve, window, floor=0.0):
 
 
 def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConfig(), validation_score=None,
-          on_epoch_end=None):  # fmt: skip
+          on_epoch_end=None, *, train_score=None):  # fmt: skip
     """Minimise ``objective`` from ``theta``, in epochs over ``(X, Y, sample_weight)``.
 
     Parameters
@@ -193,6 +200,9 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
         ``on_epoch_end(state, theta) -> bool`` after every epoch (L-BFGS
         iteration), for progress reporting; returning True stops training
         (reported as converged).
+    train_score : callable or None
+        ``train_score(theta) -> float``, recorded in ``state.train_scores``
+        after every epoch beside the validation score (it stops nothing).
 
     Returns
     -------
@@ -251,7 +261,9 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 if validation_score is not None:
                     score = validation_score(theta)
                     state.validation_scores.append(score)
-                    improved = tol is None or score > state.best_validation_score + tol
+                    if train_score is not None:
+                        state.train_scores.append(train_score(theta))
+                    improved = tol is None or score > state.best_validation_score + tol * config.score_unit
                     if score > state.best_validation_score:
                         state.best_validation_score, best_theta = score, theta.copy()
                 else:
@@ -368,7 +380,7 @@ class _Checkpoint:
         if self.save_rng:
             self.rng = state.rng.get_state()
         self.counters = [getattr(state, name) for name in self.COUNTERS]
-        self.lengths = len(state.loss_curve), len(state.validation_scores)
+        self.lengths = len(state.loss_curve), len(state.validation_scores), len(state.train_scores)
         self.optimizer = [
             self._copy(name, value) if isinstance(value, np.ndarray) else value
             for name, value in ((name, getattr(state.optimizer, name)) for name in state.optimizer.STATE)
@@ -381,6 +393,7 @@ class _Checkpoint:
         for name, value in zip(self.COUNTERS, self.counters):
             setattr(state, name, value)
         del state.loss_curve[self.lengths[0] :], state.validation_scores[self.lengths[1] :]
+        del state.train_scores[self.lengths[2] :]
         for name, value in zip(state.optimizer.STATE, self.optimizer):
             setattr(state.optimizer, name, value.copy() if isinstance(value, np.ndarray) else value)
         return self.arrays["theta"].copy()

@@ -607,10 +607,13 @@ def test_batch_size_above_n_samples_is_full_batch():
 def test_early_stopping_attributes_of_the_classifier():
     X, y = scaled_data(load_wine)
     est = SoftmaxClassifier(early_stopping=True, validation_fraction=0.2, random_state=0).fit(X, y)
-    assert len(est.validation_scores_) == est.n_iter_
+    assert len(est.validation_scores_) == len(est.train_scores_) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
-    assert all(0.0 <= s <= 1.0 for s in est.validation_scores_)
-    assert est.best_validation_score_ > 0.8
+    assert all(s < 0 for s in est.validation_scores_)  # scoring='loss': minus the cross-entropy
+    assert est.best_validation_score_ > -0.3
+    accuracy = SoftmaxClassifier(early_stopping=True, validation_fraction=0.2, random_state=0, scoring=None).fit(X, y)
+    assert all(0.0 <= s <= 1.0 for s in accuracy.validation_scores_)  # scoring=None: the estimator's score
+    assert accuracy.best_validation_score_ > 0.8
     plain = SoftmaxClassifier(random_state=0).fit(X, y)
     assert plain.validation_scores_ is None
     assert plain.best_validation_score_ is None

@@ -117,6 +117,28 @@ def test_early_stopping_returns_best_parameters(problem):
     np.testing.assert_array_equal(result.theta, thetas[1])
 
 
+@pytest.mark.parametrize("score_unit, n_epochs", [(1.0, 3), (1e-3, 6)])
+def test_validation_improvements_are_measured_in_score_units_and_training_scores_recorded(
+    problem, score_unit, n_epochs
+):
+    net, objective, X, Y = problem
+    scores = iter([0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07])  # each epoch 0.01 better
+    trained = iter(range(100))
+
+    def train_score(theta):
+        return float(next(trained))
+
+    result = train(
+        objective, np.zeros(net.n_params), _state(SGD(0.01)), X, Y, None,
+        TrainingConfig(batch_size=None, tol=0.1, n_iter_no_change=1, max_iter=6, score_unit=score_unit),
+        lambda theta: next(scores), train_score=train_score,
+    )  # fmt: skip
+    # tol=0.1 in units of 1: no epoch improves, 2 in a row stop training; in units of 1e-3 every epoch does
+    assert result.state.n_iter == n_epochs
+    assert result.state.train_scores == list(range(n_epochs))
+    assert len(result.state.validation_scores) == n_epochs
+
+
 def test_zero_weight_batches_are_skipped(problem):
     net, objective, X, Y = problem
     sw = np.r_[np.zeros(32), np.ones(32)]

@@ -66,6 +66,10 @@ COMMON_BAD = {
     "tol": ([-1.0, np.nan, None], NON_NEGATIVE),
     "n_iter_no_change": ([0, 1.5, None], r"\[1, inf\)"),
     "early_stopping": (["yes", 2, None], BOOLEAN),
+    "scoring": (
+        ["foo", "Loss", "neg_loss", 1, ["accuracy"]],
+        _all_of("'loss'", "'accuracy'", "'r2'", "callable", "None"),
+    ),
     "validation_fraction": ([0.0, 1.0, -0.1, np.nan, None], r"\(0(\.0)?, 1(\.0)?\)"),
     "shuffle": (["no", 3], BOOLEAN),
     "momentum": ([1.0, 1.5, -0.1, np.nan], UNIT_HALF_OPEN),

@@ -40,6 +40,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.validation import check_is_fitted
 
 import sknotes._base
+import sknotes._scoring
 from sknotes.nn import OPTIMIZERS, Network
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
@@ -285,13 +286,14 @@ def test_keyboard_interrupt_leaves_the_training_state_of_the_last_completed_epoc
 def test_keyboard_interrupt_during_validation_scoring_keeps_the_completed_epochs(Est, monkeypatch):
     X, y = data(Est)
     est = make(Est, solver="sgd", batch_size=16, max_iter=10, early_stopping=True, learning_rate=0.01)
-    with keyboard_interrupt_at(monkeypatch, sknotes._base, "_validation_score", 3):
+    with keyboard_interrupt_at(monkeypatch, sknotes._scoring.EarlyStoppingScores, "__call__", 3):
         try:
             with pytest.warns(ConvergenceWarning, match="interrupted"):
                 est.fit(X, y)
         except KeyboardInterrupt:  # must not reach pytest, which would stop the whole session
             pytest.fail("KeyboardInterrupt escaped from fit")
     assert est.n_iter_ >= 2
+    assert len(est.validation_scores_) == len(est.train_scores_) == len(est.loss_curve_) == est.n_iter_
     assert_usable(est, X, y)
 
 
