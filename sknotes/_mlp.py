@@ -108,6 +108,7 @@ class MLPFromScratch(NetworkClassifier):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -134,6 +135,7 @@ class MLPFromScratch(NetworkClassifier):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics
 
 
 @fill_doc(mlp_attributes=_MLP_ATTRIBUTES.format(outputs="always 'identity'"))
@@ -214,6 +216,7 @@ class MLPRegressorFromScratch(NetworkRegressor):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -241,3 +244,4 @@ class MLPRegressorFromScratch(NetworkRegressor):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics
