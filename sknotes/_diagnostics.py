@@ -5,7 +5,7 @@ learning: gradients shrink (or grow) geometrically through the layers, sigmoid
 and tanh units saturate where their slope is nearly zero, ReLU units die when
 their input is negative on every row, and the scale of the initial weights
 decides much of it. :class:`TrainingDiagnostics` measures these per layer and
-per epoch while the one training loop (:func:`sknotes._training.train`) runs:
+per epoch while the one training loop (``sknotes._training.train``) runs:
 it wraps the objective the loop calls on each mini-batch and the loop's
 end-of-epoch hook, and reads the hidden activations through the ``observe``
 argument of :meth:`sknotes.nn.Network.objective`. No training code is copied,
@@ -14,12 +14,13 @@ and nothing is computed when diagnostics are off.
 Every number describes the model's true weights ``W_l`` (``coefs_[l - 1]``,
 or ``coef_``), also when training steps in conditioned coordinates
 (:mod:`sknotes.nn.coordinates`): gradients are carried back to the true
-weights by :meth:`~sknotes.nn.coordinates.Standardisation.true_gradient`,
+weights by ``Standardisation.true_gradient`` (:mod:`sknotes.nn.coordinates`),
 and, for the regressors, scaled back from ``J / unit`` to ``J``, as
 ``loss_curve_`` is.
 """
 
 import numpy as np
+import scipy.linalg.blas
 
 #: The columns of ``diagnostics_``, in order (see :class:`TrainingDiagnostics`).
 COLUMNS = ("epoch", "layer", "grad_norm", "update_ratio", "weight_norm", "dead_fraction", "saturated_fraction")
@@ -116,17 +117,18 @@ class TrainingDiagnostics:
 
     def _reset(self):
         """Start the sums of a new epoch (or, for 'lbfgs', of a new evaluation)."""
-        self._gradient = np.zeros(self.network.n_params)
+        self._gradient = None  # the sum of the batches' gradients times their weights, in the parameters' dtype
         self._weight = 0.0
         self._rows = 0
-        self._counts = [None] * self._n_hidden  # per hidden unit: rows active (ReLU) or saturated (sigmoid, tanh)
+        # per hidden unit: batches where it was active (ReLU), or rows where it was saturated (sigmoid, tanh)
+        self._counts = [None] * self._n_hidden
 
     def _observe(self, k, A):
         """``observe`` for :meth:`~sknotes.nn.Network.forward`: count active or saturated units, per unit."""
         if self._kind is None:
             return
-        if self._kind == "dead":
-            counts = np.count_nonzero(A > 0, axis=0)
+        if self._kind == "dead":  # a unit is alive if its largest output is positive (ReLU outputs are >= 0)
+            counts = (A.max(axis=0) > 0).astype(np.int64) if A.shape[0] else np.zeros(A.shape[1], np.int64)
         else:
             centre, half_range = _SATURATING[self.network.activation]
             bound = A.dtype.type(half_range * np.sqrt(1.0 - SATURATION_SLOPE))
@@ -140,7 +142,7 @@ class TrainingDiagnostics:
         ----------
         objective_for : callable
             ``objective_for(*args) -> objective``, an objective as
-            :func:`~sknotes._training.train` takes it, that accepts
+            ``train`` takes it, that accepts
             ``observe`` (:meth:`sknotes.nn.Network.objective`).
 
         Returns
@@ -157,7 +159,11 @@ class TrainingDiagnostics:
                     self._last = (objective, theta.copy(), X, Y, sample_weight)
                 J, grad = objective(theta, X, Y, sample_weight=sample_weight, rng=rng, observe=self._observe, **kwargs)
                 weight = float(X.shape[0] if sample_weight is None else sample_weight.sum())
-                self._gradient += np.float64(weight) * grad  # (grad is read, never written: training uses it)
+                # grad is read, never written (training steps with it): added into the sum by BLAS, in its dtype
+                if self._gradient is None or self._gradient.dtype != grad.dtype:
+                    self._gradient = np.zeros(grad.shape, grad.dtype)
+                    self._axpy = scipy.linalg.blas.get_blas_funcs("axpy", (self._gradient,))  # y <- a x + y
+                self._gradient = self._axpy(grad, self._gradient, a=weight)  # (in place: the same array)
                 self._weight += weight
                 self._rows += X.shape[0]
                 return J, grad
@@ -167,7 +173,7 @@ class TrainingDiagnostics:
         return watched_for
 
     def epoch_hook(self, on_epoch_end=None):
-        """An ``on_epoch_end(state, theta)`` for :func:`~sknotes._training.train`: records, then calls the one given."""
+        """An ``on_epoch_end(state, theta)`` for ``train``: records, then calls the one given."""
 
         def hook(state, theta):
             self.end_epoch(state.n_iter, theta)
@@ -181,7 +187,9 @@ class TrainingDiagnostics:
             objective, _, X, Y, sample_weight = self._last  # the line search ended elsewhere: evaluate here
             self.wrap(lambda: objective)()(theta, X, Y, sample_weight=sample_weight)
         layers = self.network.to_layers(theta)
-        gradient = self._gradient * (self.unit / self._weight) if self._weight > 0 else self._gradient * np.nan
+        gradient = np.full(self.network.n_params, np.nan)
+        if self._weight > 0:
+            gradient = self._gradient.astype(np.float64) * (self.unit / self._weight)
         grads = self.network.unpack(gradient)
         if self.network.coordinates is not None:
             self.network.coordinates.true_gradient(grads)

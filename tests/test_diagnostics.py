@@ -15,6 +15,8 @@ from estimators import ESTIMATORS, SOLVERS, STOCHASTIC, data, is_mlp, make, name
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 from sknotes._diagnostics import COLUMNS, SATURATION_ROWS, SATURATION_SLOPE
@@ -109,6 +111,35 @@ def test_partial_fit_appends_and_keeps_the_same_parameters(Est):
     # turned off, nothing is stored
     quietly(on.set_params(diagnostics=False).fit, X, y)
     assert on.diagnostics_ is None
+
+
+@parametrize_with_checks([Est(diagnostics=True) for Est in ESTIMATORS])
+def test_scikit_learn_checks_pass_with_diagnostics_on(estimator, check):
+    """(``tests/common/test_checks.py`` runs them at the defaults, diagnostics off.)"""
+    check(estimator)
+
+
+def test_an_interrupted_epoch_leaves_no_records_and_a_diverged_call_leaves_them_as_they_were(monkeypatch):
+    X, y = data(MLPRegressorFromScratch)  # 60 rows, batches of 16: 4 per epoch
+    est = make(MLPRegressorFromScratch, solver="sgd", batch_size=16, learning_rate=0.01, max_iter=10, tol=0.0,
+               diagnostics=True)  # fmt: skip
+    original, calls = Network.objective, {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 10:  # the second batch of epoch 3
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Network, "objective", interrupted)
+        with pytest.warns(ConvergenceWarning, match="interrupted"):
+            est.fit(X, y)
+    assert est.n_iter_ == 2 and est.diagnostics_["epoch"] == [1, 1, 2, 2]
+    before = {column: list(values) for column, values in est.diagnostics_.items()}
+    with pytest.raises(ValueError, match="diverged"):
+        est.set_params(learning_rate=1e8).partial_fit(X, y * 1e6)
+    assert est.diagnostics_ == before
 
 
 def test_pandas_takes_the_records_as_they_are():
