@@ -112,6 +112,8 @@ class TrainingDiagnostics:
         self._kind = (
             "dead" if network.activation == "relu" else "saturated" if network.activation in _SATURATING else None
         )
+        centre, half_range = _SATURATING.get(network.activation, (0.0, 1.0))
+        self._centre, self._bound = centre, half_range * np.sqrt(1.0 - SATURATION_SLOPE)  # |a - centre| > bound
         self._last = None  # (objective, theta, X, Y, sample_weight) of the last evaluation, for 'lbfgs'
         self._reset()
 
@@ -120,19 +122,16 @@ class TrainingDiagnostics:
         self._gradient = None  # the sum of the batches' gradients times their weights, in the parameters' dtype
         self._weight = 0.0
         self._rows = 0
-        # per hidden unit: batches where it was active (ReLU), or rows where it was saturated (sigmoid, tanh)
+        # per hidden unit: whether it was ever active (ReLU), or on how many rows it was saturated (sigmoid, tanh)
         self._counts = [None] * self._n_hidden
 
     def _observe(self, k, A):
-        """``observe`` for :meth:`~sknotes.nn.Network.forward`: count active or saturated units, per unit."""
-        if self._kind is None:
+        """``observe`` for :meth:`~sknotes.nn.Network.forward`: which units are active, or how often saturated."""
+        if self._kind == "dead":  # a unit is active if its largest output is positive (ReLU outputs are >= 0)
+            counts = A.max(axis=0) > 0
+            self._counts[k] = counts if self._counts[k] is None else np.logical_or(self._counts[k], counts)
             return
-        if self._kind == "dead":  # a unit is alive if its largest output is positive (ReLU outputs are >= 0)
-            counts = (A.max(axis=0) > 0).astype(np.int64) if A.shape[0] else np.zeros(A.shape[1], np.int64)
-        else:
-            centre, half_range = _SATURATING[self.network.activation]
-            bound = A.dtype.type(half_range * np.sqrt(1.0 - SATURATION_SLOPE))
-            counts = np.count_nonzero(np.abs(A - A.dtype.type(centre)) > bound, axis=0)
+        counts = (np.abs(A - self._centre if self._centre else A) > self._bound).sum(axis=0)
         self._counts[k] = counts if self._counts[k] is None else self._counts[k] + counts
 
     def wrap(self, objective_for):
@@ -157,7 +156,8 @@ class TrainingDiagnostics:
                 if self.per_evaluation:
                     self._reset()
                     self._last = (objective, theta.copy(), X, Y, sample_weight)
-                J, grad = objective(theta, X, Y, sample_weight=sample_weight, rng=rng, observe=self._observe, **kwargs)
+                observe = None if self._kind is None else self._observe  # (no hidden layer, or identity units)
+                J, grad = objective(theta, X, Y, sample_weight=sample_weight, rng=rng, observe=observe, **kwargs)
                 weight = float(X.shape[0] if sample_weight is None else sample_weight.sum())
                 # grad is read, never written (training steps with it): added into the sum by BLAS, in its dtype
                 if self._gradient is None or self._gradient.dtype != grad.dtype:
@@ -199,7 +199,7 @@ class TrainingDiagnostics:
             dead = saturated = np.nan
             if k < self._n_hidden and self._counts[k] is not None:
                 if self._kind == "dead":
-                    dead = float(np.mean(self._counts[k] == 0))
+                    dead = float(np.mean(~self._counts[k]))
                 else:
                     saturated = float(np.mean(self._counts[k] >= SATURATION_ROWS * self._rows))
             row = (

@@ -103,8 +103,9 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         epoch) and of saturated sigmoid or tanh units (slope below 1% of its
         largest on at least 90% of the rows), in ``diagnostics_``; all of
         the model's true weights, whatever the ``conditioning``. Off, a fit
-        computes none of it; on, it trains exactly the same model, a few
-        percent slower (see :class:`~sknotes.plotting.TrainingDiagnosticsDisplay`)."""
+        computes none of it; on, it trains exactly the same model, at a cost
+        of a few percent of an epoch;
+        :class:`~sknotes.plotting.TrainingDiagnosticsDisplay` draws them."""
 
 #: How 'auto' sets the step of a linear model (no hidden layer).
 AUTO_LINEAR = """'auto' gives 'sgd' the step
