@@ -13,8 +13,9 @@ mlp        MLPFromScratch vs MLPClassifier, 100 -> 256 -> 128 -> 10, adam, batch
            float64 and float32, the same objective (MLPClassifier's alpha is divided by
            the batch size: weight_decay = alpha / batch_size); seconds per epoch, test
            accuracy, and the epoch time of the network's matrix products alone (the GEMM
-           floor). An extra, untimed fit starts sknotes from He's initialisation (init='he';
-           the default is Glorot's, as scikit-learn's).
+           floor); sknotes again with diagnostics=True (timed, alternated with the rest:
+           the diagnostics' overhead per epoch). An extra, untimed fit starts sknotes from He's
+           initialisation (init='he'; the default is Glorot's, as scikit-learn's).
 linear     LinearRegressorGD (defaults: 'sgd', full batch, learning_rate='auto'; and 'lbfgs') in a MinMaxScaler pipeline
            vs SGDRegressor (defaults) and LinearRegression on make_regression(200k x 50).
 softmax    SoftmaxClassifier(solver='lbfgs') vs LogisticRegression at the equivalent C
@@ -105,10 +106,12 @@ def case_mlp(args):
         # MLPClassifier's penalty is alpha / (2 batch_size) ||W||^2, so weight_decay = alpha / batch_size is the same J
         ours = MLPFromScratch(HIDDEN, learning_rate=1e-3, weight_decay=alpha / batch, **common)
         theirs = MLPClassifier(HIDDEN, learning_rate_init=1e-3, alpha=alpha, **common)
+        watched = clone(ours).set_params(diagnostics=True)
         fits = {
             "sknotes": lambda: ours.fit(Xtr, y_train),
             "sklearn": lambda: theirs.fit(Xtr, y_train),
-            "floor": gemm_epochs(n, dtype, batch, epochs),  # alternated too: all three see the same machine
+            "floor": gemm_epochs(n, dtype, batch, epochs),  # alternated too: all of them see the same machine
+            "diagnostics": lambda: watched.fit(Xtr, y_train),
         }
         medians, fitted = alternate(fits, args.repeats)
         floor = medians["floor"] / epochs
@@ -124,6 +127,9 @@ def case_mlp(args):
                 f"{per_epoch / floor:.2f}x floor",
             )
         row(f"GEMM floor {name}", f"{floor:.3f}", "", "", "")
+        off, on = medians["sknotes"] / ours.n_iter_, medians["diagnostics"] / watched.n_iter_
+        overhead = f"{100 * (on / off - 1):+.1f}%"
+        row(f"sknotes MLP {name}, diagnostics", f"{on:.3f}", "", overhead, f"{on / floor:.2f}x floor")
         he = clone(ours).set_params(init="he").fit(Xtr, y_train)
         row(f"sknotes MLP {name}, init='he'", "", "", f"{he.score(Xte, y_test):.4f}", "(untimed)")
 

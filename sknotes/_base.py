@@ -34,6 +34,7 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
+from ._diagnostics import TrainingDiagnostics
 from ._heads import RegressionHead, out_activation
 from ._scoring import SCORING_CONSTRAINT, check_validation_arguments, early_stopping_scores
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
@@ -151,6 +152,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "diagnostics": ["boolean"],
         **{name: _constraint(setting) for name, setting in OPTIMIZER_SETTINGS.items()},
     }
     #: Constraints of the MLPs' own parameters.
@@ -263,6 +265,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 loss = bind(self._head.loss(self), 1.0 / unit, **self._loss_parameters(), **smoothed)
                 return partial(network.objective, loss=loss, weight_decay=self.weight_decay / unit, buffers=buffers)
 
+            diagnostics = None
+            if self.diagnostics:  # per-layer records of every epoch (sknotes._diagnostics); nothing when off
+                diagnostics = TrainingDiagnostics(network, theta, unit, per_evaluation=self.solver == "lbfgs")
+                objective_for, hook = diagnostics.wrap(objective_for), diagnostics.epoch_hook(hook)
             smoothings = self._smoothings(incremental, validation_score, data[0].shape[0], unit)
             if smoothings:
                 result = train_smoothed(objective_for, smoothings, theta, state, *data, config, hook)
@@ -276,6 +282,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 self._store_parameters(network, result.theta)
                 self._store_training(result, incremental, n_iter_before, validation_score is not None)
                 far = None if incremental or validation_score is not None else self._excess_over_optimum(result, data)
+                previous = getattr(self, "diagnostics_", None) if n_iter_before else None  # partial_fit appends
+                self.diagnostics_ = None if diagnostics is None else diagnostics.history(previous, result.state.n_iter)
         except BaseException as error:
             if isinstance(error, TrainingDiverged):  # (advice from what the fit saw, before forgetting it)
                 error = TrainingDiverged(error.epoch, error.value, self._divergence_advice(state, network, *data))

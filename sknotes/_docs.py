@@ -116,7 +116,19 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         same classes as before).
 
     verbose : bool, default=False
-        Print the objective (and validation score) after every epoch."""
+        Print the objective (and validation score) after every epoch.
+
+    diagnostics : bool, default=False
+        Record, per layer and per epoch (L-BFGS iteration), the norm of the
+        gradient of ``J`` with respect to the layer's weights, the ratio of
+        the epoch's change of the weights to their norm, the weights' norm,
+        and the fractions of dead ReLU units (zero on every row of the
+        epoch) and of saturated sigmoid or tanh units (slope below 1% of its
+        largest on at least 90% of the rows), in ``diagnostics_``; all of
+        the model's true weights, whatever the ``conditioning``. Off, a fit
+        computes none of it; on, it trains exactly the same model, at a cost
+        of a few percent of an epoch;
+        :class:`~sknotes.plotting.TrainingDiagnosticsDisplay` draws them."""
 
 #: How 'auto' sets the step of a linear model (no hidden layer).
 AUTO_LINEAR = """'auto' gives 'sgd' the step
@@ -234,7 +246,17 @@ ATTRIBUTES = """    n_features_in_ : int
         included) averaged over the epoch's steps.
 
     best_validation_score_ : float or None
-        Best of ``validation_scores_`` (its parameters are the ones kept), or None."""
+        Best of ``validation_scores_`` (its parameters are the ones kept), or None.
+
+    diagnostics_ : dict of list or None
+        With ``diagnostics=True``, one entry per epoch and layer in columns
+        'epoch' (as in ``loss_curve_``, from 1), 'layer' (``l`` for the
+        weights ``W_l``, from 1 on the input side; the units of layer ``l``
+        are its outputs), 'grad_norm', 'update_ratio', 'weight_norm',
+        'dead_fraction' and 'saturated_fraction' (NaN where the layer's
+        activation has no such units): ``pandas.DataFrame(diagnostics_)``
+        takes it as it is. ``partial_fit`` and ``warm_start`` append to it.
+        None when ``diagnostics=False``."""
 
 OBJECTIVE = """    Every solver minimises the same objective over the weights ``W`` and
     intercepts ``b``,

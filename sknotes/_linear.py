@@ -87,6 +87,7 @@ class LinearRegressorGD(NetworkRegressor):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.loss = loss
         self.delta = delta
@@ -111,6 +112,7 @@ class LinearRegressorGD(NetworkRegressor):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics
 
 
 @fill_doc(
@@ -204,6 +206,7 @@ class SoftmaxClassifier(NetworkClassifier):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -227,6 +230,7 @@ class SoftmaxClassifier(NetworkClassifier):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics
 
 
 @fill_doc(gradient=", which for the hinge loss is :math:`-t` where the margin :math:`t f(x)` is below 1, else 0")
@@ -334,6 +338,7 @@ class LinearSVMGD(NetworkClassifier):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -357,3 +362,4 @@ class LinearSVMGD(NetworkClassifier):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics

@@ -109,6 +109,7 @@ class MLPFromScratch(NetworkClassifier):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -136,6 +137,7 @@ class MLPFromScratch(NetworkClassifier):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics
 
 
 @fill_doc(mlp_attributes=_MLP_ATTRIBUTES.format(outputs="always 'identity'"))
@@ -217,6 +219,7 @@ class MLPRegressorFromScratch(NetworkRegressor):
         random_state=None,
         warm_start=False,
         verbose=False,
+        diagnostics=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -245,3 +248,4 @@ class MLPRegressorFromScratch(NetworkRegressor):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.diagnostics = diagnostics

@@ -3,7 +3,9 @@
 :class:`LossCurveDisplay` draws the objective ``J`` epoch by epoch
 (``loss_curve_``) and, when early stopping ran, the validation score beside
 it (``validation_scores_``). :class:`LearningRateFinderDisplay` draws the
-learning-rate range test of :func:`sknotes.lr_finder.find_learning_rate`. For decision boundaries, validation curves and
+learning-rate range test of :func:`sknotes.lr_finder.find_learning_rate`.
+:class:`TrainingDiagnosticsDisplay` draws the per-layer diagnostics of a fit
+with ``diagnostics=True`` (``diagnostics_``). For decision boundaries, validation curves and
 learning curves use scikit-learn's own displays,
 :class:`~sklearn.inspection.DecisionBoundaryDisplay`,
 :class:`~sklearn.model_selection.ValidationCurveDisplay` and
@@ -19,7 +21,7 @@ import numpy as np
 
 from .lr_finder import find_learning_rate
 
-__all__ = ["LearningRateFinderDisplay", "LossCurveDisplay"]
+__all__ = ["LearningRateFinderDisplay", "LossCurveDisplay", "TrainingDiagnosticsDisplay"]
 
 
 def _import_pyplot(what):
@@ -401,3 +403,187 @@ class LearningRateFinderDisplay:
         """
         result = find_learning_rate(estimator, X, y, **finder_params)
         return cls.from_result(result, ax=ax, name=name, line_kw=line_kw)
+
+
+#: What each column of ``diagnostics_`` is drawn as: the y-axis label, and whether on a logarithmic scale.
+DIAGNOSTICS_PANELS = {
+    "grad_norm": ("gradient norm ||dJ/dW||", True),
+    "update_ratio": ("update / weights, ||ΔW|| / ||W||", True),
+    "weight_norm": ("weight norm ||W||", False),
+    "dead_fraction": ("fraction of dead ReLU units", False),
+    "saturated_fraction": ("fraction of saturated units", False),
+}
+
+
+class TrainingDiagnosticsDisplay:
+    """Per-layer training diagnostics, epoch by epoch: one panel per quantity, one line per layer.
+
+    Create it with :meth:`from_estimator` from an estimator fitted with
+    ``diagnostics=True``, or directly from its ``diagnostics_`` and then call
+    :meth:`plot`. Each panel draws one column of ``diagnostics_`` against
+    the epoch (the L-BFGS iteration), one line per layer, coloured from the
+    input side (dark) to the output side (light): the gradient norm of each
+    layer's weights and the update ratio on logarithmic axes (a layer whose
+    curve lies orders of magnitude below the others learns that much more
+    slowly: vanishing gradients), the weight norm, and the fractions of dead
+    ReLU or saturated sigmoid/tanh units where the network has them.
+
+    Parameters
+    ----------
+    diagnostics : dict of list
+        An estimator's ``diagnostics_``: columns 'epoch', 'layer' and the
+        quantities (see the estimators' ``diagnostics`` parameter).
+
+    estimator_name : str, default=None
+        Name used in the first panel's title; none if None.
+
+    Attributes
+    ----------
+    lines_ : dict of str to list of matplotlib Line2D
+        By quantity, the line of each layer drawn (a layer with no value for
+        a quantity, like the output layer for dead units, has none).
+
+    axes_ : ndarray of matplotlib Axes
+        One panel per quantity, in the order of ``metrics``.
+
+    ax_ : matplotlib Axes
+        The first panel (the gradient norms by default), which holds the legend.
+
+    figure_ : matplotlib Figure
+        The figure holding the panels.
+
+    See Also
+    --------
+    LossCurveDisplay : The objective per epoch.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sknotes import MLPFromScratch
+    >>> from sknotes.plotting import TrainingDiagnosticsDisplay
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPFromScratch((16, 16), max_iter=5, random_state=0, diagnostics=True).fit(X / 16, y)
+    >>> display = TrainingDiagnosticsDisplay.from_estimator(clf)
+    >>> [ax.get_ylabel() for ax in display.axes_]  # doctest: +NORMALIZE_WHITESPACE
+    ['gradient norm ||dJ/dW||', 'update / weights, ||ΔW|| / ||W||', 'weight norm ||W||',
+     'fraction of dead ReLU units']
+    >>> [line.get_label() for line in display.lines_["grad_norm"]]
+    ['layer 1', 'layer 2', 'layer 3']
+    """
+
+    def __init__(self, *, diagnostics, estimator_name=None):
+        self.diagnostics = diagnostics
+        self.estimator_name = estimator_name
+
+    def _default_metrics(self):
+        """The quantities with a value somewhere: the norms and the ratio always, the unit fractions if any."""
+        return [
+            metric
+            for metric in DIAGNOSTICS_PANELS
+            if metric not in ("dead_fraction", "saturated_fraction")
+            or np.isfinite(np.asarray(self.diagnostics.get(metric, []), dtype=float)).any()
+        ]
+
+    def plot(self, ax=None, *, metrics=None, name=None, line_kw=None):
+        """Draw the panels.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or array-like of Axes, default=None
+            One Axes per quantity of ``metrics``; a new figure (with
+            constrained layout) with a row of panels if None.
+
+        metrics : list of str, default=None
+            The columns of ``diagnostics_`` to draw, each in its own panel:
+            'grad_norm', 'update_ratio', 'weight_norm', 'dead_fraction',
+            'saturated_fraction'. If None, the first three and the fractions
+            of units the network has (dead ReLU, or saturated sigmoid/tanh).
+
+        name : str, default=None
+            Title of the first panel; ``estimator_name`` if None.
+
+        line_kw : dict, default=None
+            Keyword arguments for every line's ``plot`` call.
+
+        Returns
+        -------
+        display : TrainingDiagnosticsDisplay
+            This object, with ``lines_``, ``axes_``, ``ax_`` and ``figure_`` set.
+        """
+        metrics = self._default_metrics() if metrics is None else list(metrics)
+        unknown = [metric for metric in metrics if metric not in DIAGNOSTICS_PANELS]
+        if unknown or not metrics:
+            raise ValueError(f"metrics must name some of {sorted(DIAGNOSTICS_PANELS)}; got {metrics!r}.")
+        if ax is None:
+            plt = _import_pyplot("TrainingDiagnosticsDisplay")
+            _, ax = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), layout="constrained")
+        axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+        if axes.size != len(metrics):
+            raise ValueError(f"ax must hold one Axes per metric: {len(metrics)} for {metrics}, got {axes.size}.")
+        epochs = np.asarray(self.diagnostics["epoch"])
+        layers = np.asarray(self.diagnostics["layer"])
+        numbers = sorted(set(layers.tolist()))
+        from matplotlib import colormaps
+
+        colours = colormaps["viridis"]
+        self.lines_ = {}
+        for panel, metric in zip(axes, metrics):
+            values = np.asarray(self.diagnostics[metric], dtype=float)
+            self.lines_[metric] = []
+            for i, layer in enumerate(numbers):
+                rows = layers == layer
+                if not np.isfinite(values[rows]).any():
+                    continue
+                colour = colours(0.85 * i / max(len(numbers) - 1, 1))
+                kw = {"label": f"layer {layer}", "color": colour, **(line_kw or {})}
+                (line,) = panel.plot(epochs[rows], values[rows], **kw)
+                self.lines_[metric].append(line)
+            label, log = DIAGNOSTICS_PANELS[metric]
+            panel.set_xlabel("epoch")
+            panel.set_ylabel(label)
+            if log:
+                panel.set_yscale("log")
+            elif metric.endswith("_fraction"):
+                panel.set_ylim(-0.03, 1.03)
+        name = self.estimator_name if name is None else name
+        if name:
+            axes[0].set_title(name)
+        axes[0].legend(loc="best")
+        self.axes_, self.ax_, self.figure_ = axes, axes[0], axes[0].figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, *, metrics=None, ax=None, name=None, line_kw=None):
+        """Draw the diagnostics of an estimator fitted with ``diagnostics=True``.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            A fitted sknotes estimator with ``diagnostics_``, or a fitted
+            :class:`~sklearn.pipeline.Pipeline` or search around one (the
+            last step of the pipeline, the best estimator of the search).
+
+        metrics : list of str, default=None
+            The quantities to draw (see :meth:`plot`).
+
+        ax : matplotlib Axes or array-like of Axes, default=None
+            One Axes per quantity; a new figure if None.
+
+        name : str, default=None
+            Title of the first panel; the estimator's class name if None.
+
+        line_kw : dict, default=None
+            Keyword arguments for every line's ``plot`` call.
+
+        Returns
+        -------
+        display : TrainingDiagnosticsDisplay
+        """
+        model = _final_estimator(estimator)
+        if getattr(model, "diagnostics_", None) is None:
+            raise ValueError(
+                f"{type(model).__name__} has no diagnostics_: fit it with diagnostics=True (a fitted sknotes "
+                "estimator, or a fitted pipeline or search around one)."
+            )
+        display = cls(diagnostics=model.diagnostics_, estimator_name=type(model).__name__)
+        return display.plot(ax=ax, metrics=metrics, name=name, line_kw=line_kw)

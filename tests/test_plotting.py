@@ -15,7 +15,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from sknotes import LinearRegressorGD, MLPFromScratch, SoftmaxClassifier
 from sknotes.lr_finder import LearningRateFinderResult, find_learning_rate
-from sknotes.plotting import LearningRateFinderDisplay, LossCurveDisplay
+from sknotes.plotting import LearningRateFinderDisplay, LossCurveDisplay, TrainingDiagnosticsDisplay
 
 matplotlib = pytest.importorskip("matplotlib", reason="plots need the 'plot' extra (matplotlib)")
 matplotlib.use("Agg")
@@ -228,3 +228,48 @@ def test_learning_rate_finder_display_from_result_on_given_axes():
 def test_learning_rate_finder_display_refuses_lbfgs(iris):
     with pytest.raises(ValueError, match="solver='lbfgs'"):
         LearningRateFinderDisplay.from_estimator(SoftmaxClassifier(solver="lbfgs"), *iris)
+
+
+# ---- TrainingDiagnosticsDisplay -------------------------------------------------------------
+
+
+def test_diagnostics_display_draws_one_line_per_layer_per_quantity(iris):
+    X, y = iris
+    clf = MLPFromScratch((5, 4), activation="tanh", max_iter=4, random_state=0, diagnostics=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    display = TrainingDiagnosticsDisplay.from_estimator(clf)
+    metrics = ["grad_norm", "update_ratio", "weight_norm", "saturated_fraction"]  # tanh: no dead-unit panel
+    assert list(display.lines_) == metrics
+    assert len(display.axes_) == 4 and display.ax_ is display.axes_[0]
+    assert display.figure_ is display.ax_.figure
+    d = {column: np.asarray(values) for column, values in clf.diagnostics_.items()}
+    for metric in ("grad_norm", "update_ratio", "weight_norm"):
+        assert [line.get_label() for line in display.lines_[metric]] == ["layer 1", "layer 2", "layer 3"]
+        for layer, line in enumerate(display.lines_[metric], start=1):
+            assert_allclose(line.get_xdata(), [1, 2, 3, 4])
+            assert_allclose(line.get_ydata(), d[metric][d["layer"] == layer])
+    assert len(display.lines_["saturated_fraction"]) == 2  # the output layer has no tanh units
+    assert display.axes_[0].get_yscale() == "log" and display.axes_[3].get_ylim() == (-0.03, 1.03)
+    assert display.ax_.get_title() == "MLPFromScratch"
+
+
+def test_diagnostics_display_on_given_axes_and_through_a_pipeline(iris):
+    X, y = iris
+    pipe = make_pipeline(MinMaxScaler(), SoftmaxClassifier(diagnostics=True, random_state=0)).fit(X, y)
+    _, axes = plt.subplots(1, 2)
+    display = TrainingDiagnosticsDisplay.from_estimator(pipe, metrics=["grad_norm", "weight_norm"], ax=axes)
+    assert list(display.axes_) == list(axes)
+    assert_allclose(display.lines_["grad_norm"][0].get_ydata(), pipe[-1].diagnostics_["grad_norm"])
+    with pytest.raises(ValueError, match="one Axes per metric"):
+        TrainingDiagnosticsDisplay.from_estimator(pipe, ax=axes)
+    with pytest.raises(ValueError, match="metrics"):
+        TrainingDiagnosticsDisplay.from_estimator(pipe, metrics=["loss"])
+
+
+def test_diagnostics_display_asks_for_diagnostics_true(iris):
+    X, y = iris
+    clf = SoftmaxClassifier(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="diagnostics=True"):
+        TrainingDiagnosticsDisplay.from_estimator(clf)

@@ -193,7 +193,7 @@ class Network:
             params.append(layer.init(rng, init, ACTIVATIONS[following].init_factor))
         return self.pack(params, dtype)
 
-    def forward(self, theta, X, rng=None, buffers=None):
+    def forward(self, theta, X, rng=None, buffers=None, observe=None):
         """Raw outputs ``Z`` and the cache that :meth:`backward` needs.
 
         Parameters
@@ -208,6 +208,11 @@ class Network:
             (prediction mode).
         buffers : dict, default=None
             Arrays reused from call to call (see the module docstring).
+        observe : callable, default=None
+            ``observe(k, A)`` is called with each hidden layer's activations
+            ``A`` (before dropout; ``k = 0`` for the first) as they are
+            computed; it must not modify ``A`` (training diagnostics,
+            :mod:`sknotes._diagnostics`).
 
         Returns
         -------
@@ -224,6 +229,8 @@ class Network:
             if k == len(params) - 1:
                 break  # Z is the raw output: the loss applies the output activation
             A = self._act.forward(Z, out=Z)  # Z is not needed again: activate in place
+            if observe is not None:
+                observe(k, A)
             mask = None
             if self._dropout is not None and rng is not None:
                 A_in, mask = self._dropout.forward(A, rng)
@@ -270,7 +277,7 @@ class Network:
         """``(lambda / 2) sum_l ||W_l||_F^2`` on the true weights, biases not decayed (gradient: :meth:`backward`)."""
         return self._penalty(self._true_layers(theta), weight_decay)
 
-    def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None, buffers=None):
+    def objective(self, theta, X, Y, loss, sample_weight=None, weight_decay=0.0, rng=None, buffers=None, observe=None):
         """The objective ``J(theta)`` on a batch and its gradient.
 
         Parameters
@@ -288,13 +295,15 @@ class Network:
         buffers : dict, default=None
             Arrays reused from call to call (see the module docstring); the
             returned ``grad`` is then one of them.
+        observe : callable, default=None
+            Sees each hidden layer's activations (see :meth:`forward`).
 
         Returns
         -------
         J : float
         grad : ndarray of shape (n_params,), same dtype as ``theta``
         """
-        Z, cache = self.forward(theta, X, rng, buffers)
+        Z, cache = self.forward(theta, X, rng, buffers, observe)
         J, dZ = weighted_loss(loss, Y, Z, sample_weight)
         grad = self.backward(cache, dZ, _scratch(buffers, "grad", theta.shape, theta.dtype), buffers, weight_decay)
         return J + self._penalty(cache[2], weight_decay), grad

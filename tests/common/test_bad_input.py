@@ -81,6 +81,7 @@ COMMON_BAD = {
     "random_state": (["seed", -1, 1.5, 2**40], r"RandomState"),
     "warm_start": (["yes", None], BOOLEAN),
     "verbose": (["loud", -1, 1.5, None], r"\[0, inf\)"),
+    "diagnostics": (["yes", 2, None], BOOLEAN),
 }
 REGRESSOR_BAD = {
     "loss": (["foo", "log_loss", None], _all_of(*(f"'{loss}'" for loss in REGRESSION_LOSSES))),
