@@ -16,9 +16,8 @@ parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 """
 
 import hashlib
-import inspect
 import warnings
-from functools import cache, partial
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -37,6 +36,7 @@ from ._callbacks import CallbackSupportMixin, FitCallbacks
 from ._diagnostics import TrainingDiagnostics
 from ._heads import RegressionHead, out_activation
 from ._scoring import SCORING_CONSTRAINT, check_validation_arguments, early_stopping_scores
+from ._solvers import SOLVERS, step_solvers_phrase
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
@@ -50,8 +50,6 @@ from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschit
 _DTYPES = (np.float64, np.float32)
 #: Whitening estimates the features' correlations from at most this many rows (evenly spaced).
 MAX_COVARIANCE_ROWS = 20_000
-#: The solvers: the optimizers of the registry, and L-BFGS through scipy.optimize.
-SOLVERS = (*OPTIMIZERS, "lbfgs")
 
 
 def _constraint(setting):
@@ -230,10 +228,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False.")
-        if self.solver == "lbfgs" and self.learning_rate != "auto":
+        if not self._solver.takes_steps and self.learning_rate != "auto":
             warnings.warn(
-                f"learning_rate={self.learning_rate!r} is ignored by solver='lbfgs', which chooses its own steps; "
-                "leave learning_rate='auto', or use solver='sgd', 'rmsprop' or 'adam'.",
+                f"learning_rate={self.learning_rate!r} is ignored by solver={self.solver!r}, which chooses its own "
+                f"steps; leave learning_rate='auto', or use {step_solvers_phrase()}.",
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
@@ -267,7 +265,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
 
             diagnostics = None
             if self.diagnostics:  # per-layer records of every epoch (sknotes._diagnostics); nothing when off
-                diagnostics = TrainingDiagnostics(network, theta, unit, per_evaluation=self.solver == "lbfgs")
+                diagnostics = TrainingDiagnostics(network, theta, unit, per_evaluation=not self._solver.takes_steps)
                 objective_for, hook = diagnostics.wrap(objective_for), diagnostics.epoch_hook(hook)
             smoothings = self._smoothings(incremental, validation_score, data[0].shape[0], unit)
             if smoothings:
@@ -301,10 +299,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 stacklevel=caller_stacklevel(),
             )
         if not (incremental or result.converged or result.interrupted):
-            what = "iterations" if self.solver == "lbfgs" else "epochs"
             warnings.warn(
-                f"{type(self).__name__}: max_iter={self.max_iter} {what} reached and the optimization has not "
-                f"converged yet (tol={self.tol}). Increase max_iter, or tol.",
+                f"{type(self).__name__}: max_iter={self.max_iter} {self._solver.iterations} reached and the "
+                f"optimization has not converged yet (tol={self.tol}). Increase max_iter, or tol.",
                 ConvergenceWarning,
                 stacklevel=caller_stacklevel(),
             )
@@ -379,7 +376,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if incremental and full_batch and self.learning_rate == "auto":
             # 'auto' compares the objective of the last call's step with this one's if the rows are the same (a
             # digest costs a pass over the rows, so only the policy that reads it pays for it)
-            key = _fingerprint(X, Y, sample_weight) if self.solver == "sgd" else None
+            key = _fingerprint(X, Y, sample_weight) if self._solver.follows_curvature else None
             state.same_data = key is not None and key == state.data_key
             state.data_key = key
             if not state.same_data:  # other rows: their own 1 / L
@@ -388,7 +385,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                     state.optimizer.velocity[...] = 0  # and the step restarts momentum, as on a rise of J
 
         validation_score = None
-        if self.early_stopping and not incremental and self.solver != "lbfgs":
+        if self.early_stopping and not incremental and self._solver.takes_steps:
             X, Y, sample_weight, validation_score = early_stopping_scores(
                 self, head, network, X, Y, y, sample_weight, state, validation
             )
@@ -444,13 +441,18 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             raise ValueError(
                 f"hidden_layer_sizes must be a sequence of positive integers, got {self.hidden_layer_sizes!r}."
             )
-        if self.dropout > 0 and self.solver == "lbfgs":
+        if self.dropout > 0 and not self._solver.takes_steps:
             raise ValueError(
-                "dropout is not supported with solver='lbfgs' (dropout makes the objective random); "
-                "set dropout=0 or solver='sgd', 'rmsprop' or 'adam'."
+                f"dropout is not supported with solver={self.solver!r} (dropout makes the objective random); "
+                f"set dropout=0 or {step_solvers_phrase()}."
             )
         activation = ALIASES.get(self.activation, self.activation)
         return tuple(int(n) for n in sizes.tolist()), activation, self.init, self.dropout
+
+    @property
+    def _solver(self):
+        """The declarations of the solver (:data:`~sknotes._solvers.SOLVERS`)."""
+        return SOLVERS[self.solver]
 
     def _loss_parameters(self):
         """The loss's declared parameters (like Huber's ``delta``), from the estimator's parameters."""
@@ -465,10 +467,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         conditioning, features on very different scales are named too.
         """
         step = getattr(state.optimizer, "learning_rate", None)
-        derived = self.solver == "sgd" and len(network.layers) == 1  # 'auto' comes from the data: 1 / L(b)
-        if step is None:  # (no optimizer: 'lbfgs' chooses its own steps)
-            advice = ["Check the data for extreme values ('lbfgs' chooses its own steps: a smaller learning_rate "
-                      "would not help it)."]  # fmt: skip
+        derived = self._solver.follows_curvature and len(network.layers) == 1  # 'auto' from the data: 1 / L(b)
+        if step is None:  # (no optimizer: the solver chooses its own steps)
+            advice = [f"Check the data for extreme values ({self.solver!r} chooses its own steps: a smaller "
+                      "learning_rate would not help it)."]  # fmt: skip
         elif self.learning_rate == "auto":
             advice = [f"The adapted step was {step:.3g}; try a smaller learning_rate, or solver='lbfgs'."]
         else:
@@ -509,7 +511,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if incremental or validation_score is not None or LOSSES[self._head.loss(self)].smooth:
             return None
         full_batch = self.batch_size is None or self.batch_size >= n_samples
-        if not (self.solver == "lbfgs" or (self.solver == "sgd" and self.learning_rate == "auto" and full_batch)):
+        solver = self._solver
+        if solver.takes_steps and not (solver.follows_curvature and self.learning_rate == "auto" and full_batch):
             return None
         last = min(max(self.tol, 1e-6), 1e-3)
         return [unit * 10.0**-k for k in range(int(np.ceil(-np.log10(last) - 1e-9)) + 1)]
@@ -555,12 +558,12 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         optimizer's other state does. A numeric ``learning_rate`` is the
         plain method, step for step.
         """
-        if self.solver == "lbfgs":
+        if not self._solver.takes_steps:
             return None
-        Optimizer = OPTIMIZERS[self.solver]
+        Optimizer = self._solver.optimizer
         settings = {name: getattr(self, name) for name in Optimizer.HYPERPARAMETERS}
         auto = self.learning_rate == "auto"
-        if "grow" in _constructor_parameters(Optimizer):
+        if self._solver.follows_curvature:
             settings["restart"] = auto
             settings["grow"] = AUTO_STEP_GROWTH if auto and len(network.layers) == 1 else 1.0
         adapted = auto and state.auto_learning_rate is not None  # the step 'auto' adapted in the calls before
@@ -596,7 +599,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
     def _auto_step(self, network, X, sample_weight, unit):
         """The step ``learning_rate='auto'`` stands for (see :meth:`_step_size`), computed afresh."""
         linear = len(network.layers) == 1
-        if not (self.solver == "sgd" and linear):
+        if not (self._solver.follows_curvature and linear):
             return AUTO_STEP_LINEAR if linear and network.coordinates is not None else AUTO_STEP
         batch_size = X.shape[0] if self.batch_size is None else self.batch_size
         coords = network.coordinates or Standardisation()
@@ -691,12 +694,6 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-@cache
-def _constructor_parameters(cls):
-    """The names of ``cls``'s constructor parameters (cached: ``inspect.signature`` costs tens of microseconds)."""
-    return frozenset(inspect.signature(cls).parameters)
 
 
 class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):

@@ -11,6 +11,7 @@ import textwrap
 
 from sklearn.base import ClassifierMixin
 
+from ._solvers import SOLVERS, STEP_SOLVERS
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS
 from .nn.coordinates import MAX_MIXED_FEATURES
 from .nn.optimality import FAR_FROM_OPTIMUM
@@ -318,7 +319,7 @@ def _fields(cls, values):
     """Everything the shared pieces need for ``cls``: its defaults, wording, and the registries' lists."""
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items() if name != "self"}
     classifier = issubclass(cls, ClassifierMixin)
-    solvers = list(OPTIMIZERS)
+    solvers = list(STEP_SOLVERS)
     optimizer_settings = []
     for name in dict.fromkeys(n for optimizer in OPTIMIZERS.values() for n in optimizer.HYPERPARAMETERS):
         users = [solver for solver in solvers if name in OPTIMIZERS[solver].HYPERPARAMETERS]
@@ -327,7 +328,7 @@ def _fields(cls, values):
     solver_list = "\n".join(_item(solver, OPTIMIZERS[solver]) for solver in solvers)
     fields = {
         **{name: value for name, value in defaults.items()},
-        "solvers": ", ".join(repr(solver) for solver in (*solvers, "lbfgs")),
+        "solvers": ", ".join(repr(solver) for solver in SOLVERS),
         "solver_list": solver_list,
         "stepping": ", ".join(repr(solver) for solver in solvers),
         "optimizer_settings": "\n".join(optimizer_settings).rstrip("\n"),

@@ -34,6 +34,7 @@ from sklearn.utils import check_array, check_consistent_length, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._solvers import SOLVERS, step_solvers_phrase
 from ._validation import choices
 from .nn import weighted_loss
 from .nn.losses import bind
@@ -60,10 +61,10 @@ def check_validation_arguments(est, X_val, y_val, sample_weight_val):
             "X_val and y_val are passed to fit, but early_stopping=False: they are only used for early stopping. "
             "Set early_stopping=True, or do not pass them."
         )
-    if est.solver == "lbfgs":
+    if not SOLVERS[est.solver].takes_steps:
         raise ValueError(
-            "X_val and y_val are passed to fit, but solver='lbfgs' does not stop early (it minimises the "
-            "full-batch objective). Use solver='sgd', 'rmsprop' or 'adam', or do not pass them."
+            f"X_val and y_val are passed to fit, but solver={est.solver!r} does not stop early (it minimises the "
+            f"full-batch objective). Use {step_solvers_phrase()}, or do not pass them."
         )
     return X_val, y_val, sample_weight_val
 

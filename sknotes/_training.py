@@ -24,6 +24,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
+from ._solvers import SOLVERS
 from ._validation import caller_stacklevel
 
 #: A batch or L-BFGS iterate whose objective exceeds this many times the objective
@@ -213,7 +214,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
     ValueError
         If the objective becomes non-finite or explodes; names the epoch.
     """
-    if config.solver == "lbfgs":
+    if not SOLVERS[config.solver].takes_steps:  # L-BFGS: scipy runs it
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return _stopped(
                 _train_lbfgs(objective, theta.copy(), state, X, Y, sample_weight, config, on_epoch_end), config
@@ -349,8 +350,7 @@ def train_smoothed(objective_for, smoothings, theta, state, X, Y, sample_weight=
 def _stopped(result, config):
     """``result``, after printing (verbose) why training stopped."""
     if config.verbose and result.reason:
-        what = "iterations" if config.solver == "lbfgs" else "epochs"
-        print(f"Stopped after {result.state.n_iter} {what} in all: {result.reason}.")
+        print(f"Stopped after {result.state.n_iter} {SOLVERS[config.solver].iterations} in all: {result.reason}.")
     return result
 
 

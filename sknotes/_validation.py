@@ -11,7 +11,7 @@ import joblib
 import sklearn
 from sklearn.utils._param_validation import StrOptions
 
-from .nn import OPTIMIZERS
+from ._solvers import SOLVERS, STEP_SOLVERS
 
 #: The folders of the code between a user's line and a warning of sknotes: sknotes, scikit-learn (fit wrappers,
 #: pipelines, searches, cross-validation) and joblib (which runs a search's fits, even with ``n_jobs=None``).
@@ -91,9 +91,10 @@ class stochastic_only:
     def __get__(self, obj, owner=None):
         if obj is None:
             return self.method
-        if obj.solver == "lbfgs":
+        solver = SOLVERS.get(obj.solver)  # (an unknown one: the method's parameter validation says so)
+        if solver is not None and not solver.takes_steps:
             raise AttributeError(
-                f"{type(obj).__name__}.{self.method.__name__} is not available with solver='lbfgs', which "
-                f"minimises the full-batch objective; it needs {_one_of(OPTIMIZERS)}."
+                f"{type(obj).__name__}.{self.method.__name__} is not available with solver={obj.solver!r}, which "
+                f"minimises the full-batch objective; it needs {_one_of(STEP_SOLVERS)}."
             )
         return types.MethodType(self.method, obj)

@@ -23,10 +23,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import unique_labels
 
+from ._solvers import STEP_SOLVERS
+
 __all__ = ["LearningRateFinderResult", "find_learning_rate"]
 
-#: The solvers that take steps of size ``learning_rate`` (the range test needs steps).
-STEP_SOLVERS = ("sgd", "rmsprop", "adam")
 #: The mini-batch size when the estimator trains on full batches (``batch_size=None``).
 DEFAULT_BATCH_SIZE = 200
 #: The range ends once the smoothed objective exceeds this many times the lowest one seen (fastai's 4).

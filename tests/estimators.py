@@ -23,7 +23,8 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.validation import check_is_fitted
 
 import sknotes
-from sknotes.nn import OPTIMIZERS
+from sknotes._solvers import SOLVERS as SOLVER_REGISTRY
+from sknotes._solvers import STEP_SOLVERS
 
 #: Every public estimator class, in the order of ``sknotes.__all__``.
 ESTIMATORS = tuple(
@@ -34,9 +35,9 @@ ESTIMATORS = tuple(
 CLASSIFIERS = tuple(Est for Est in ESTIMATORS if is_classifier(Est()))
 REGRESSORS = tuple(Est for Est in ESTIMATORS if is_regressor(Est()))
 
-#: The solvers that take steps (one optimizer of the registry each), and all solvers.
-STOCHASTIC = tuple(OPTIMIZERS)
-SOLVERS = (*STOCHASTIC, "lbfgs")
+#: The solvers that take steps (one optimizer of the registry each), and all solvers, from the solver registry.
+STOCHASTIC = STEP_SOLVERS
+SOLVERS = tuple(SOLVER_REGISTRY)
 
 
 def name(Est):
