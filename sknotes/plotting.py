@@ -18,6 +18,7 @@ without it.
 """
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from .lr_finder import find_learning_rate
 
@@ -43,6 +44,18 @@ def _final_estimator(estimator):
             return estimator
 
 
+def _validation_label(model):
+    """What an estimator's ``validation_scores_`` are, from its ``scoring`` ('loss', a scorer's name, ...)."""
+    scoring = getattr(model, "scoring", None)
+    if scoring == "loss":
+        return "validation score: minus the loss"
+    if isinstance(scoring, str):
+        return f"validation {scoring}"
+    if scoring is None:
+        return "validation " + ("accuracy" if is_classifier(model) else "R^2")
+    return "validation score"
+
+
 class LossCurveDisplay:
     """The training objective per epoch, with the validation score when early stopping ran.
 
@@ -50,9 +63,10 @@ class LossCurveDisplay:
     from the numbers and then call :meth:`plot`. The training curve is
     ``loss_curve_``: the objective ``J`` (mean loss plus the weight-decay
     term) averaged over each epoch's mini-batches. The validation curve is
-    ``validation_scores_`` (accuracy or R^2 on the held-out rows, higher is
-    better), drawn on a second y-axis at the right, with a marker at the best
-    epoch, whose parameters early stopping kept.
+    ``validation_scores_`` (the estimator's ``scoring`` on the validation
+    rows: minus the loss by default, or a scorer's value; higher is better),
+    drawn on a second y-axis at the right, with a marker at the best epoch,
+    whose parameters early stopping kept.
 
     Parameters
     ----------
@@ -64,6 +78,10 @@ class LossCurveDisplay:
 
     estimator_name : str, default=None
         Name used in the legend; none if None.
+
+    validation_label : str, default='validation score'
+        Label of the validation curve and of its axis (:meth:`from_estimator`
+        names the estimator's ``scoring`` there).
 
     Attributes
     ----------
@@ -102,14 +120,15 @@ class LossCurveDisplay:
     ('epoch', 'training objective J')
     >>> len(display.line_.get_ydata()) == clf.n_iter_
     True
-    >>> display.validation_ax_.get_ylabel()
-    'validation score'
+    >>> display.validation_ax_.get_ylabel()  # the default scoring='loss'
+    'validation score: minus the loss'
     """
 
-    def __init__(self, *, loss_curve, validation_scores=None, estimator_name=None):
+    def __init__(self, *, loss_curve, validation_scores=None, estimator_name=None, validation_label="validation score"):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
+        self.validation_label = validation_label
 
     def plot(self, ax=None, *, name=None, log_scale=False, line_kw=None, validation_line_kw=None):
         """Draw the curves.
@@ -151,7 +170,9 @@ class LossCurveDisplay:
             ax.set_yscale("log")
         self.validation_line_ = self.validation_ax_ = None
         if self.validation_scores is not None and len(self.validation_scores):
-            self._plot_validation(ax, epochs, {"label": f"{prefix}validation score", **(validation_line_kw or {})})
+            self._plot_validation(
+                ax, epochs, {"label": f"{prefix}{self.validation_label}", **(validation_line_kw or {})}
+            )
         # every labelled curve of the axes, so several displays can share them; 'best' keeps clear of them all
         ax.legend(loc="best")
         self.ax_, self.figure_ = ax, ax.figure
@@ -180,7 +201,7 @@ class LossCurveDisplay:
         # the twin draws no line, so it learns the scores' range from here (the epochs come from ``ax``)
         self.validation_ax_.update_datalim(np.column_stack([epochs, scores]), updatex=False)
         self.validation_ax_.autoscale_view(scalex=False)
-        self.validation_ax_.set_ylabel("validation score")
+        self.validation_ax_.set_ylabel(self.validation_label)
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, name=None, log_scale=False, line_kw=None, validation_line_kw=None):
@@ -220,6 +241,7 @@ class LossCurveDisplay:
             loss_curve=list(model.loss_curve_),
             validation_scores=getattr(model, "validation_scores_", None),
             estimator_name=type(model).__name__,
+            validation_label=_validation_label(model),
         )
         return display.plot(
             ax=ax, name=name, log_scale=log_scale, line_kw=line_kw, validation_line_kw=validation_line_kw

@@ -51,20 +51,33 @@ def test_from_estimator_draws_the_loss_curve(iris):
     assert "SoftmaxClassifier" in display.line_.get_label()
 
 
+@pytest.mark.parametrize(
+    "scoring, label",
+    [("accuracy", "validation accuracy"), (None, "validation accuracy"), (lambda est, X, y: 0.0, "validation score")],
+)
+def test_the_validation_axis_names_the_scoring(iris, scoring, label):
+    X, y = iris
+    clf = SoftmaxClassifier(early_stopping=True, scoring=scoring, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        display = LossCurveDisplay.from_estimator(clf.fit(X, y))
+    assert display.validation_ax_.get_ylabel() == label
+
+
 def test_early_stopping_adds_the_validation_curve_on_a_second_axis(iris):
     X, y = iris
     clf = SoftmaxClassifier(early_stopping=True, random_state=0).fit(X, y)
     display = LossCurveDisplay.from_estimator(clf)
     assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
     assert display.validation_ax_ is not display.ax_
-    assert display.validation_ax_.get_ylabel() == "validation score"
+    assert display.validation_ax_.get_ylabel() == "validation score: minus the loss"  # (scoring='loss')
     # drawn in the main axes (so that its legend avoids both curves), on the scale of the twin
     assert display.validation_line_.axes is display.ax_
     assert display.validation_line_.get_transform() == display.validation_ax_.transData
     low, high = display.validation_ax_.get_ylim()
     assert low < min(clf.validation_scores_) and max(clf.validation_scores_) < high
     legend = [text.get_text() for text in display.ax_.get_legend().get_texts()]
-    assert legend == ["SoftmaxClassifier: training objective", "SoftmaxClassifier: validation score"]
+    assert legend == ["SoftmaxClassifier: training objective", "SoftmaxClassifier: validation score: minus the loss"]
     # the best epoch is marked at the best validation score
     marker = display.ax_.lines[-1]
     assert marker.get_ydata()[0] == max(clf.validation_scores_)
