@@ -42,6 +42,7 @@ from .nn.activations import ALIASES
 from .nn.coordinates import MAX_MIXED_FEATURES, Moments, Standardisation
 from .nn.layers import INITIALISATIONS
 from .nn.losses import bind
+from .nn.schedules import SCHEDULES, Clock
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
@@ -56,7 +57,9 @@ SOLVERS = (*OPTIMIZERS, "lbfgs")
 
 def _constraint(setting):
     """scikit-learn's parameter constraint for a :class:`~sknotes.nn.settings.Setting`."""
-    return ["boolean"] if setting.kind == "bool" else [Interval(Real, setting.low, setting.high, closed=setting.closed)]
+    if setting.kind == "bool":
+        return ["boolean"]
+    return [Interval(Integral if setting.kind == "int" else Real, setting.low, setting.high, closed=setting.closed)]
 
 
 #: The optimizers' hyperparameters, by name (several optimizers may share one, like epsilon).
@@ -64,6 +67,8 @@ OPTIMIZER_SETTINGS = {name: s for optimizer in OPTIMIZERS.values() for name, s i
 #: The regressors' losses and their parameters (like Huber's delta).
 REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.targets == "values")
 LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[loss].parameters.items()}
+#: The learning-rate schedules' hyperparameters (power_t, warmup).
+SCHEDULE_SETTINGS = {name: s for schedule in SCHEDULES.values() for name, s in schedule.HYPERPARAMETERS.items()}
 
 
 def _moments(A, sample_weight, full=False):
@@ -152,6 +157,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         **{name: _constraint(setting) for name, setting in OPTIMIZER_SETTINGS.items()},
+        "learning_rate_schedule": [choices(SCHEDULES)],
+        **{name: _constraint(setting) for name, setting in SCHEDULE_SETTINGS.items()},
     }
     #: Constraints of the MLPs' own parameters.
     _mlp_constraints = {
@@ -201,6 +208,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
+        schedule = self._schedule()
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot = dict(self.__dict__)
         try:
@@ -209,13 +217,14 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 solver=self.solver,
                 batch_size=self.batch_size,
                 max_iter=1 if incremental else self.max_iter,
-                tol=None if incremental else self.tol,
+                tol=None if incremental and self.learning_rate_schedule != "adaptive" else self.tol,
                 same_data=state.same_data,
                 far=FAR_FROM_OPTIMUM,
                 n_iter_no_change=self.n_iter_no_change,
                 shuffle=self.shuffle,
                 dropout=network.dropout > 0,
                 verbose=bool(self.verbose),
+                schedule=schedule,
             )
             n_iter_before, unit = state.n_iter, state.loss_unit
             # the objective, built once: J / unit and its gradient (loss and weight decay scaled alike)
@@ -320,6 +329,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         state.coordinates = None if coordinates is None else coordinates.arrays()
         if not incremental:
             state.reset_stopping()
+            state.clock = Clock()  # every fit runs its schedule from the start; partial_fit continues it
         state.same_data = False
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
         if incremental and full_batch and self.learning_rate == "auto":
@@ -349,6 +359,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         self.loss_curve_ = list(result.state.loss_curve)
         self.best_loss_ = result.state.best_loss
         self.validation_scores_ = list(result.state.validation_scores) if validated else None
+        self.learning_rate_curve_ = None if self.solver == "lbfgs" else list(result.state.learning_rate_curve)
         self.best_validation_score_ = result.state.best_validation_score if validated else None
 
     def _validate_fit_data(self, X, y, reset):
@@ -428,7 +439,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if incremental or validation_score is not None or LOSSES[self._head.loss(self)].smooth:
             return None
         full_batch = self.batch_size is None or self.batch_size >= n_samples
-        if not (self.solver == "lbfgs" or (self.solver == "sgd" and self.learning_rate == "auto" and full_batch)):
+        adapted = self.learning_rate == "auto" and full_batch and self.learning_rate_schedule == "constant"
+        if not (self.solver == "lbfgs" or (self.solver == "sgd" and adapted)):
             return None
         last = min(max(self.tol, 1e-6), 1e-3)
         return [unit * 10.0**-k for k in range(int(np.ceil(-np.log10(last) - 1e-9)) + 1)]
@@ -481,7 +493,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         auto = self.learning_rate == "auto"
         if "grow" in inspect.signature(Optimizer).parameters:
             settings["restart"] = auto
-            settings["grow"] = AUTO_STEP_GROWTH if auto and len(network.layers) == 1 else 1.0
+            # a schedule sets the step itself: the bold driver would grow it back after each decrease
+            grow = auto and len(network.layers) == 1 and self.learning_rate_schedule == "constant"
+            settings["grow"] = AUTO_STEP_GROWTH if grow else 1.0
         adapted = auto and state.auto_learning_rate is not None  # the step 'auto' adapted in the calls before
         learning_rate = self._step_size(network, X, sample_weight, state)
         if incremental and isinstance(state.optimizer, Optimizer):
@@ -491,6 +505,30 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 state.optimizer.learning_rate = learning_rate
             return state.optimizer
         return Optimizer(learning_rate=learning_rate, **settings)
+
+    def _schedule(self):
+        """The learning-rate schedule of :data:`~sknotes.nn.schedules.SCHEDULES`, its horizon ``max_iter``, checked.
+
+        A schedule other than 'constant' warns with 'lbfgs' that it is
+        ignored, as a numeric ``learning_rate`` does.
+        """
+        Schedule = SCHEDULES[self.learning_rate_schedule]
+        if self.solver == "lbfgs" and self.learning_rate_schedule != "constant":
+            warnings.warn(
+                f"learning_rate_schedule={self.learning_rate_schedule!r} is ignored by solver='lbfgs', which chooses "
+                "its own steps; leave learning_rate_schedule='constant', or use solver='sgd', 'rmsprop' or 'adam'.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+        settings = {name: getattr(self, name) for name in Schedule.HYPERPARAMETERS}
+        if "max_iter" in inspect.signature(Schedule).parameters:
+            if self.warmup >= self.max_iter:
+                raise ValueError(
+                    f"warmup={self.warmup} must be smaller than max_iter={self.max_iter} with "
+                    "learning_rate_schedule='cosine' (the rate warms up, then decays, over max_iter epochs)."
+                )
+            settings["max_iter"] = self.max_iter
+        return Schedule(**settings)
 
     def _step_size(self, network, X, sample_weight, state):
         """The learning rate: ``learning_rate``, or the step that ``'auto'`` stands for.
