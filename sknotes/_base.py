@@ -329,7 +329,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         state.coordinates = None if coordinates is None else coordinates.arrays()
         if not incremental:
             state.reset_stopping()
-            state.clock = Clock()  # every fit runs its schedule from the start; partial_fit continues it
+            state.clock = tuple(Clock())  # every fit runs its schedule from the start; partial_fit continues it
         state.same_data = False
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
         if incremental and full_batch and self.learning_rate == "auto":

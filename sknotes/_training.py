@@ -115,7 +115,9 @@ class TrainingState:
     same_data: bool = False  # this partial_fit's rows are the last one's
     loss_unit: float = 1.0  # the objective function returns J / loss_unit; loss_curve and best_loss are in J
     auto_learning_rate: float = None  # the step learning_rate='auto' stands for, once computed
-    clock: Clock = Clock()  # where the learning-rate schedule stands (epochs, samples seen, adaptive's divisions)
+    # where the learning-rate schedule stands, a Clock as a plain tuple (skops trusts it): (epochs, samples seen,
+    # adaptive's divisions); every fit starts it afresh, partial_fit continues it
+    clock: tuple = tuple(Clock())
     learning_rate_curve: list = field(default_factory=list)  # the step size of every epoch, schedule included
 
     def reset_stopping(self):
@@ -246,7 +248,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 order = state.rng.permutation(n_samples) if shuffled else None
                 epoch_loss, taken = 0.0, None
                 # the schedule's factor on the base step (a step that the optimizer adapts keeps its adaptation)
-                factor = schedule.factor(state.clock)
+                factor = schedule.factor(Clock(*state.clock))
                 base, optimizer.learning_rate = optimizer.learning_rate, optimizer.learning_rate * factor
                 rate = optimizer.learning_rate
                 for batch in gen_batches(n_samples, batch_size):
@@ -264,7 +266,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 state.learning_rate_curve.append(optimizer.learning_rate)  # (the adapted one: the last step's)
                 adapted = optimizer.learning_rate != rate
                 optimizer.learning_rate = optimizer.learning_rate / factor if adapted else base
-                state.clock = state.clock.tick(n_samples)
+                state.clock = tuple(Clock(*state.clock).tick(n_samples))
                 state.n_iter += 1
                 state.loss_curve.append(epoch_loss * unit)
                 if validation_score is not None:
@@ -289,9 +291,9 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 reason = "a callback asked to stop"
                 break
             if tol is not None and state.no_improvement_count > patience:
-                clock = schedule.stall(state.clock, state.learning_rate_curve[-1])
+                clock = schedule.stall(Clock(*state.clock), state.learning_rate_curve[-1])
                 if clock is not None:  # 'adaptive': a smaller step instead of a stop
-                    state.clock, state.no_improvement_count = clock, 0
+                    state.clock, state.no_improvement_count = tuple(clock), 0
                     if config.verbose:
                         print(f"No improvement by tol={tol:g} for {patience + 1} epochs: learning rate divided, "
                               f"to {optimizer.learning_rate * schedule.factor(clock):.6g}.")  # fmt: skip
