@@ -287,6 +287,9 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 stop = on_epoch_end is not None and on_epoch_end(state, theta)
             except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
                 return _interrupted(checkpoint.restore(state), state)
+            except TrainingDiverged:  # (the advice names the base step, not the schedule's share of it)
+                optimizer.learning_rate = base
+                raise
             if stop:
                 reason = "a callback asked to stop"
                 break

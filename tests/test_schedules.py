@@ -229,3 +229,11 @@ def test_the_registry_and_its_parts():
     assert set(SCHEDULES) == {"constant", "invscaling", "adaptive", "cosine"}
     assert InvScaling(power_t=1.0).factor(Clock(seen=9)) == 0.1
     assert Adaptive().factor(Adaptive().stall(Adaptive().stall(Clock(), 1.0), 1.0)) == pytest.approx(1 / 25)
+
+
+def test_a_divergence_names_the_base_step_not_the_schedules_share_of_it():
+    X, y = data(LinearRegressorGD)
+    est = LinearRegressorGD(solver="sgd", learning_rate=1e3, momentum=0.0, learning_rate_schedule="cosine",
+                            warmup=4, max_iter=10)  # fmt: skip
+    with pytest.raises(ValueError, match="learning_rate=1000 is "):
+        est.fit(X, y)
