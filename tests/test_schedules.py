@@ -237,3 +237,30 @@ def test_a_divergence_names_the_base_step_not_the_schedules_share_of_it():
                             warmup=4, max_iter=10)  # fmt: skip
     with pytest.raises(ValueError, match="learning_rate=1000 is "):
         est.fit(X, y)
+
+
+def test_an_interrupted_epoch_leaves_the_schedule_where_the_last_completed_one_did(monkeypatch):
+    """KeyboardInterrupt in the 4th epoch (at its 2nd mini-batch): 3 rates recorded, and the base step and the clock
+    as they were, so that continuing by partial_fit gives the rates of an uninterrupted run."""
+    X, y = data(LinearRegressorGD)
+    est = make(LinearRegressorGD, solver="adam", learning_rate=ETA, batch_size=20, shuffle=False, max_iter=8,
+               tol=0.0, learning_rate_schedule="cosine", warmup=2)  # fmt: skip
+    reference = _fit(clone(est), X, y)
+    original, calls = Network.objective, {"n": 0}
+
+    def objective(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3 * 3 + 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Network, "objective", objective)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        est.fit(X, y)
+    monkeypatch.undo()
+    assert_allclose(est.learning_rate_curve_, reference.learning_rate_curve_[:3], rtol=1e-12)
+    assert est._training_state.optimizer.learning_rate == ETA
+    for _ in range(5):
+        est.partial_fit(X, y)
+    assert_allclose(est.learning_rate_curve_, reference.learning_rate_curve_, rtol=1e-12)
+    assert_allclose(params(est), params(reference), rtol=1e-9, atol=1e-12)
