@@ -264,3 +264,14 @@ def test_an_interrupted_epoch_leaves_the_schedule_where_the_last_completed_one_d
         est.partial_fit(X, y)
     assert_allclose(est.learning_rate_curve_, reference.learning_rate_curve_, rtol=1e-12)
     assert_allclose(params(est), params(reference), rtol=1e-9, atol=1e-12)
+
+
+def test_the_learning_rate_finder_tries_its_own_rates_whatever_the_schedule():
+    from sknotes.lr_finder import find_learning_rate
+
+    X, y = data(SoftmaxClassifier, n_samples=90)
+    results = [
+        find_learning_rate(make(SoftmaxClassifier, solver="sgd", **settings), X, y, random_state=0)
+        for settings in ({}, {"learning_rate_schedule": "invscaling", "power_t": 1.0})
+    ]
+    assert_array_equal(results[1].losses, results[0].losses)
