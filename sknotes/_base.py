@@ -678,8 +678,9 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
 
         The first call initialises the model; later calls continue from it.
         The optimizer's state (momentum, moment estimates, step count) carries
-        over between calls and through pickling; a changed ``learning_rate``
-        takes effect at the next call.
+        over between calls and through pickling, and so does the learning-rate
+        schedule's progress; a changed ``learning_rate`` takes effect at the
+        next call.
 
         Parameters
         ----------
@@ -773,7 +774,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         The first call initialises the model and must list all the classes;
         later calls continue from it. The optimizer's state (momentum, moment
         estimates, step count) carries over between calls and through
-        pickling; a changed ``learning_rate`` takes effect at the next call.
+        pickling, and so does the learning-rate schedule's progress; a changed
+        ``learning_rate`` takes effect at the next call.
 
         Parameters
         ----------

@@ -123,10 +123,11 @@ SCHEDULE = """    learning_rate_schedule : {{{schedules}}}, default='{learning_r
 
         Every ``fit`` runs the schedule from its start (with
         ``warm_start`` too: a warm restart); ``partial_fit`` continues it
-        where the last call left it. With 'auto' on full-batch 'sgd', a
-        schedule other than 'constant' replaces the adapted step: the steps
-        are ``1 / L`` times the factor (and kinked losses step on the loss
-        itself). 'lbfgs' takes no steps: a schedule given to it warns.
+        where the last call left it. With 'auto' on full-batch 'sgd' of a
+        linear model, a schedule other than 'constant' replaces the adapted
+        step: the steps are ``1 / L`` times the factor (and kinked losses
+        step on the loss itself). 'lbfgs' takes no steps: a schedule given to
+        it warns.
 
     power_t : float >= 0, default={power_t}
         Exponent of 'invscaling'.
