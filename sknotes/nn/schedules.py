@@ -7,10 +7,11 @@ during the epoch that starts at ``clock``. The :class:`Clock` says where the
 schedule stands: epochs run, samples seen, divisions of the rate made by
 'adaptive'. It is part of the training state, as a plain tuple
 (``partial_fit`` continues a schedule where it stopped, through pickling
-too), and a schedule keeps no state of its own. The training loop (``sknotes._training.train``) is
-the one place that applies the factor; ``stall(clock, rate)`` tells it what
-a stall of the objective (no improvement by ``tol`` for ``n_iter_no_change``
-epochs) means: stop (``None``), or go on with another clock ('adaptive').
+too), and a schedule keeps no state of its own. The training loop
+(``sknotes._training.train``) is the one place that applies the factor;
+``stall(clock, rate)`` tells it what a stall of the objective (no
+improvement by ``tol`` for more than ``n_iter_no_change`` epochs) means:
+stop (``None``), or go on with another clock ('adaptive').
 
 With ``t`` the samples seen before the epoch, ``e`` the epochs run before
 it (both from 0), ``W`` the warm-up and ``T`` the horizon (``max_iter``):
