@@ -16,6 +16,7 @@ parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 """
 
 import hashlib
+import inspect
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -45,6 +46,7 @@ from .nn.coordinates import MAX_MIXED_FEATURES, Moments, Standardisation
 from .nn.layers import INITIALISATIONS
 from .nn.losses import bind
 from .nn.optimality import FAR_FROM_OPTIMUM, least_squares_gap
+from .nn.schedules import SCHEDULES, Clock
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
@@ -54,7 +56,9 @@ MAX_COVARIANCE_ROWS = 20_000
 
 def _constraint(setting):
     """scikit-learn's parameter constraint for a :class:`~sknotes.nn.settings.Setting`."""
-    return ["boolean"] if setting.kind == "bool" else [Interval(Real, setting.low, setting.high, closed=setting.closed)]
+    if setting.kind == "bool":
+        return ["boolean"]
+    return [Interval(Integral if setting.kind == "int" else Real, setting.low, setting.high, closed=setting.closed)]
 
 
 #: The optimizers' hyperparameters, by name (several optimizers may share one, like epsilon).
@@ -62,6 +66,8 @@ OPTIMIZER_SETTINGS = {name: s for optimizer in OPTIMIZERS.values() for name, s i
 #: The regressors' losses and their parameters (like Huber's delta).
 REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.targets == "values")
 LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[loss].parameters.items()}
+#: The learning-rate schedules' hyperparameters (power_t, warmup).
+SCHEDULE_SETTINGS = {name: s for schedule in SCHEDULES.values() for name, s in schedule.HYPERPARAMETERS.items()}
 
 
 def _moments(A, sample_weight, full=False):
@@ -152,6 +158,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         "verbose": ["verbose"],
         "diagnostics": ["boolean"],
         **{name: _constraint(setting) for name, setting in OPTIMIZER_SETTINGS.items()},
+        "learning_rate_schedule": [choices(SCHEDULES)],
+        **{name: _constraint(setting) for name, setting in SCHEDULE_SETTINGS.items()},
     }
     #: Constraints of the MLPs' own parameters.
     _mlp_constraints = {
@@ -235,6 +243,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
+        schedule = self._schedule()
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot, far = dict(self.__dict__), None
         try:
@@ -245,7 +254,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 solver=self.solver,
                 batch_size=self.batch_size,
                 max_iter=1 if incremental else self.max_iter,
-                tol=None if incremental else self.tol,
+                tol=None if incremental and self.learning_rate_schedule != "adaptive" else self.tol,
                 same_data=state.same_data,
                 far=FAR_FROM_OPTIMUM,
                 n_iter_no_change=self.n_iter_no_change,
@@ -253,6 +262,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 dropout=network.dropout > 0,
                 verbose=bool(self.verbose),
                 score_unit=getattr(validation_score, "unit", 1.0),
+                schedule=schedule,
             )
             n_iter_before, unit = state.n_iter, state.loss_unit
             # the objective, built once: J / unit and its gradient (loss and weight decay scaled alike)
@@ -371,6 +381,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         state.coordinates = None if coordinates is None else coordinates.arrays()
         if not incremental:
             state.reset_stopping()
+            state.clock = tuple(Clock())  # every fit runs its schedule from the start; partial_fit continues it
         state.same_data = False
         full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
         if incremental and full_batch and self.learning_rate == "auto":
@@ -402,6 +413,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         self.best_loss_ = result.state.best_loss
         self.validation_scores_ = list(result.state.validation_scores) if validated else None
         self.train_scores_ = list(result.state.train_scores) if validated else None
+        self.learning_rate_curve_ = None if not self._solver.takes_steps else list(result.state.learning_rate_curve)
         self.best_validation_score_ = result.state.best_validation_score if validated else None
 
     def _excess_over_optimum(self, result, data):
@@ -512,7 +524,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             return None
         full_batch = self.batch_size is None or self.batch_size >= n_samples
         solver = self._solver
-        if solver.takes_steps and not (solver.follows_curvature and self.learning_rate == "auto" and full_batch):
+        adapted = self.learning_rate == "auto" and full_batch and self.learning_rate_schedule == "constant"
+        if solver.takes_steps and not (solver.follows_curvature and adapted):
             return None
         last = min(max(self.tol, 1e-6), 1e-3)
         return [unit * 10.0**-k for k in range(int(np.ceil(-np.log10(last) - 1e-9)) + 1)]
@@ -565,7 +578,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         auto = self.learning_rate == "auto"
         if self._solver.follows_curvature:
             settings["restart"] = auto
-            settings["grow"] = AUTO_STEP_GROWTH if auto and len(network.layers) == 1 else 1.0
+            # a schedule sets the step itself: the bold driver would grow it back after each decrease
+            grow = auto and len(network.layers) == 1 and self.learning_rate_schedule == "constant"
+            settings["grow"] = AUTO_STEP_GROWTH if grow else 1.0
         adapted = auto and state.auto_learning_rate is not None  # the step 'auto' adapted in the calls before
         learning_rate = self._step_size(network, X, sample_weight, state)
         if incremental and isinstance(state.optimizer, Optimizer):
@@ -575,6 +590,30 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 state.optimizer.learning_rate = learning_rate
             return state.optimizer
         return Optimizer(learning_rate=learning_rate, **settings)
+
+    def _schedule(self):
+        """The learning-rate schedule of :data:`~sknotes.nn.schedules.SCHEDULES`, its horizon ``max_iter``, checked.
+
+        A schedule other than 'constant' warns with 'lbfgs' that it is
+        ignored, as a numeric ``learning_rate`` does.
+        """
+        Schedule = SCHEDULES[self.learning_rate_schedule]
+        if not self._solver.takes_steps and self.learning_rate_schedule != "constant":
+            warnings.warn(
+                f"learning_rate_schedule={self.learning_rate_schedule!r} is ignored by solver={self.solver!r}, which "
+                f"chooses its own steps; leave learning_rate_schedule='constant', or use {step_solvers_phrase()}.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+        settings = {name: getattr(self, name) for name in Schedule.HYPERPARAMETERS}
+        if "max_iter" in inspect.signature(Schedule).parameters:
+            if self.warmup >= self.max_iter:
+                raise ValueError(
+                    f"warmup={self.warmup} must be smaller than max_iter={self.max_iter} with "
+                    "learning_rate_schedule='cosine' (the rate warms up, then decays, over max_iter epochs)."
+                )
+            settings["max_iter"] = self.max_iter
+        return Schedule(**settings)
 
     def _step_size(self, network, X, sample_weight, state):
         """The learning rate: ``learning_rate``, or the step that ``'auto'`` stands for.
@@ -721,8 +760,9 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
 
         The first call initialises the model; later calls continue from it.
         The optimizer's state (momentum, moment estimates, step count) carries
-        over between calls and through pickling; a changed ``learning_rate``
-        takes effect at the next call.
+        over between calls and through pickling, and so does the learning-rate
+        schedule's progress; a changed ``learning_rate`` takes effect at the
+        next call.
 
         Parameters
         ----------
@@ -816,7 +856,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         The first call initialises the model and must list all the classes;
         later calls continue from it. The optimizer's state (momentum, moment
         estimates, step count) carries over between calls and through
-        pickling; a changed ``learning_rate`` takes effect at the next call.
+        pickling, and so does the learning-rate schedule's progress; a changed
+        ``learning_rate`` takes effect at the next call.
 
         Parameters
         ----------

@@ -15,6 +15,7 @@ from ._solvers import SOLVERS, STEP_SOLVERS
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS
 from .nn.coordinates import MAX_MIXED_FEATURES
 from .nn.optimality import FAR_FROM_OPTIMUM
+from .nn.schedules import SCHEDULES
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR
 
 PARAMETERS = """    learning_rate : float or 'auto', default='auto'
@@ -26,6 +27,8 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         same whatever the scale of the raw data; with ``conditioning=None``,
         the notes' step on the raw parameters. {auto}
         'lbfgs' chooses its own steps: a number given to it warns.
+
+{schedule}
 
     weight_decay : float, default={weight_decay}
         L2 coefficient ``lambda`` (see Notes). The intercept is not decayed.
@@ -130,6 +133,43 @@ PARAMETERS = """    learning_rate : float or 'auto', default='auto'
         computes none of it; on, it trains exactly the same model, at a cost
         of a few percent of an epoch;
         :class:`~sknotes.plotting.TrainingDiagnosticsDisplay` draws them."""
+
+#: The learning-rate schedules (the formulas: :mod:`sknotes.nn.schedules`).
+SCHEDULE = """    learning_rate_schedule : {{{schedules}}}, default='{learning_rate_schedule}'
+        How the step changes from epoch to epoch (scikit-learn's MLP calls
+        this ``learning_rate``, a name that here is the step size itself):
+        the step of epoch ``e`` (from 0) is ``eta * factor``, ``eta`` the
+        ``learning_rate`` (or the step 'auto' stands for), recorded in
+        ``learning_rate_curve_``. With ``t`` the training samples seen before
+        the epoch, ``W`` = ``warmup`` and ``T`` = ``max_iter``:
+
+        - 'constant': ``factor = 1``.
+        - 'invscaling': ``factor = 1 / (t + 1)^power_t``, scikit-learn's
+          MLP's (``t`` counts samples, so the second epoch already takes
+          ``1 / (n_samples + 1)^power_t`` of the step).
+        - 'adaptive': scikit-learn's: ``factor = 5^-k`` after ``k`` stalls;
+          a stall (no improvement by ``tol`` for more than
+          ``n_iter_no_change`` epochs) divides the step by 5 instead of
+          stopping, and stops training once the step is at most 1e-6
+          (``tol=0`` never stalls). ``partial_fit`` counts stalls too.
+        - 'cosine': linear warm-up, ``factor = (e + 1) / W`` for ``e < W``,
+          then a half cosine, ``(1 + cos(pi (e - W) / (T - W))) / 2``, from 1
+          towards 0 at epoch ``T`` (where it stays: ``partial_fit`` beyond
+          ``max_iter`` calls takes no steps).
+
+        Every ``fit`` runs the schedule from its start (with
+        ``warm_start`` too: a warm restart); ``partial_fit`` continues it
+        where the last call left it. With 'auto' on full-batch 'sgd' of a
+        linear model, a schedule other than 'constant' replaces the adapted
+        step: the steps are ``1 / L`` times the factor (and kinked losses
+        step on the loss itself). 'lbfgs' takes no steps: a schedule given to
+        it warns.
+
+    power_t : float >= 0, default={power_t}
+        Exponent of 'invscaling'.
+
+    warmup : int >= 0, default={warmup}
+        Epochs of linear warm-up of 'cosine' (fewer than ``max_iter``)."""
 
 #: How 'auto' sets the step of a linear model (no hidden layer).
 AUTO_LINEAR = """'auto' gives 'sgd' the step
@@ -257,7 +297,12 @@ ATTRIBUTES = """    n_features_in_ : int
         'dead_fraction' and 'saturated_fraction' (NaN where the layer's
         activation has no such units): ``pandas.DataFrame(diagnostics_)``
         takes it as it is. ``partial_fit`` and ``warm_start`` append to it.
-        None when ``diagnostics=False``."""
+        None when ``diagnostics=False``.
+
+    learning_rate_curve_ : list of float or None
+        The step size of every epoch, one per entry of ``loss_curve_``:
+        ``learning_rate`` (or the step 'auto' stands for) times the
+        schedule's factor (see ``learning_rate_schedule``); None for 'lbfgs'."""
 
 OBJECTIVE = """    Every solver minimises the same objective over the weights ``W`` and
     intercepts ``b``,
@@ -346,8 +391,10 @@ def _fields(cls, values):
         "class_weights": ", times the class weights" if classifier else "",
         "gradient": "",
         "activations": ", ".join(repr(n) for n, a in ACTIVATIONS.items() if a.hidden),
+        "schedules": ", ".join(repr(name) for name in SCHEDULES),
         **values,
     }
+    fields["schedule"] = SCHEDULE.format(**fields)
     if "loss" in defaults:
         losses = [name for name, loss in LOSSES.items() if loss.targets == "values"]
         fields["losses"] = ", ".join(repr(name) for name in losses)

@@ -67,6 +67,9 @@ class LinearRegressorGD(NetworkRegressor):
         *,
         delta=1.0,
         learning_rate="auto",
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        warmup=0,
         weight_decay=0.0,
         solver="sgd",
         conditioning="auto",
@@ -92,6 +95,9 @@ class LinearRegressorGD(NetworkRegressor):
         self.loss = loss
         self.delta = delta
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.warmup = warmup
         self.weight_decay = weight_decay
         self.solver = solver
         self.conditioning = conditioning
@@ -186,6 +192,9 @@ class SoftmaxClassifier(NetworkClassifier):
         learning_rate="auto",
         weight_decay=1e-4,
         *,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        warmup=0,
         solver="sgd",
         conditioning="auto",
         batch_size=None,
@@ -209,6 +218,9 @@ class SoftmaxClassifier(NetworkClassifier):
         diagnostics=False,
     ):
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.warmup = warmup
         self.weight_decay = weight_decay
         self.solver = solver
         self.conditioning = conditioning
@@ -318,6 +330,9 @@ class LinearSVMGD(NetworkClassifier):
         learning_rate="auto",
         weight_decay=1e-4,
         *,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        warmup=0,
         solver="sgd",
         conditioning="auto",
         batch_size=None,
@@ -341,6 +356,9 @@ class LinearSVMGD(NetworkClassifier):
         diagnostics=False,
     ):
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.warmup = warmup
         self.weight_decay = weight_decay
         self.solver = solver
         self.conditioning = conditioning

@@ -88,6 +88,9 @@ class MLPFromScratch(NetworkClassifier):
         init="glorot",
         dropout=0.0,
         learning_rate="auto",
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        warmup=0,
         weight_decay=1e-4,
         solver="adam",
         conditioning="auto",
@@ -116,6 +119,9 @@ class MLPFromScratch(NetworkClassifier):
         self.init = init
         self.dropout = dropout
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.warmup = warmup
         self.weight_decay = weight_decay
         self.solver = solver
         self.conditioning = conditioning
@@ -199,6 +205,9 @@ class MLPRegressorFromScratch(NetworkRegressor):
         delta=1.0,
         dropout=0.0,
         learning_rate="auto",
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        warmup=0,
         weight_decay=1e-4,
         solver="adam",
         conditioning="auto",
@@ -228,6 +237,9 @@ class MLPRegressorFromScratch(NetworkRegressor):
         self.delta = delta
         self.dropout = dropout
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.warmup = warmup
         self.weight_decay = weight_decay
         self.solver = solver
         self.conditioning = conditioning

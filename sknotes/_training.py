@@ -26,6 +26,7 @@ from sklearn.utils import gen_batches
 
 from ._solvers import SOLVERS
 from ._validation import caller_stacklevel
+from .nn.schedules import Clock, Constant
 
 #: A batch or L-BFGS iterate whose objective exceeds this many times the objective
 #: at the start of training (or 1, whichever is larger) counts as diverged.
@@ -79,6 +80,11 @@ class TrainingConfig:
         ``state.rng``, else ``None``.
     verbose : bool, default=False
         Print one line per epoch, and why training stopped.
+    schedule : object or None, default=None
+        A learning-rate schedule of :data:`sknotes.nn.schedules.SCHEDULES`:
+        each epoch's step is the optimizer's ``learning_rate`` times its
+        factor at ``state.clock``, and a stall asks it whether to stop.
+        ``None``: constant.
     """
 
     solver: str = "sgd"
@@ -92,6 +98,7 @@ class TrainingConfig:
     shuffle: bool = True
     dropout: bool = False
     verbose: bool = False
+    schedule: object = None
 
 
 @dataclass
@@ -115,6 +122,10 @@ class TrainingState:
     same_data: bool = False  # this partial_fit's rows are the last one's
     loss_unit: float = 1.0  # the objective function returns J / loss_unit; loss_curve and best_loss are in J
     auto_learning_rate: float = None  # the step learning_rate='auto' stands for, once computed
+    # where the learning-rate schedule stands, a Clock as a plain tuple (skops trusts it): (epochs, samples seen,
+    # adaptive's divisions); every fit starts it afresh, partial_fit continues it
+    clock: tuple = tuple(Clock())
+    learning_rate_curve: list = field(default_factory=list)  # the step size of every epoch, schedule included
 
     def reset_stopping(self):
         """Forget the convergence bookkeeping (a new ``fit`` call starts it afresh)."""
@@ -132,6 +143,7 @@ class TrainingState:
             loss_curve=list(self.loss_curve),
             validation_scores=list(self.validation_scores),
             train_scores=list(self.train_scores),
+            learning_rate_curve=list(self.learning_rate_curve),
         )
 
     def explosion_limit(self, J):
@@ -239,12 +251,17 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
         shuffled = config.shuffle and batch_size < n_samples
         rng = state.rng if config.dropout else None
         checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
+        schedule, optimizer = config.schedule or Constant(), state.optimizer
         for _ in range(config.max_iter):
             start, epoch = time.perf_counter(), state.n_iter + 1
             checkpoint.save(theta, state)
             try:
                 order = state.rng.permutation(n_samples) if shuffled else None
                 epoch_loss, taken = 0.0, None
+                # the schedule's factor on the base step (a step that the optimizer adapts keeps its adaptation)
+                factor = schedule.factor(Clock(*state.clock))
+                base, optimizer.learning_rate = optimizer.learning_rate, optimizer.learning_rate * factor
+                rate = optimizer.learning_rate
                 for batch in gen_batches(n_samples, batch_size):
                     rows = batch if order is None else order[batch]
                     sw_b = None if sw is None else sw[rows]
@@ -257,6 +274,10 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                     epoch_loss += J * ((batch.stop - batch.start) if sw_b is None else float(sw_b.sum())) / total_weight
                 if not np.isfinite(theta).all():
                     raise _divergence(epoch, np.nan)
+                state.learning_rate_curve.append(optimizer.learning_rate)  # (the adapted one: the last step's)
+                adapted = optimizer.learning_rate != rate
+                optimizer.learning_rate = optimizer.learning_rate / factor if adapted else base
+                state.clock = tuple(Clock(*state.clock).tick(n_samples))
                 state.n_iter += 1
                 state.loss_curve.append(epoch_loss * unit)
                 if validation_score is not None:
@@ -279,10 +300,20 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 stop = on_epoch_end is not None and on_epoch_end(state, theta)
             except KeyboardInterrupt:  # back to the end of the last completed epoch: parameters and state
                 return _interrupted(checkpoint.restore(state), state)
+            except TrainingDiverged:  # (the advice names the base step, not the schedule's share of it)
+                optimizer.learning_rate = base
+                raise
             if stop:
                 reason = "a callback asked to stop"
                 break
             if tol is not None and state.no_improvement_count > patience:
+                clock = schedule.stall(Clock(*state.clock), state.learning_rate_curve[-1])
+                if clock is not None:  # 'adaptive': a smaller step instead of a stop
+                    state.clock, state.no_improvement_count = tuple(clock), 0
+                    if config.verbose:
+                        print(f"No improvement by tol={tol:g} for {patience + 1} epochs: learning rate divided, "
+                              f"to {optimizer.learning_rate * schedule.factor(clock):.6g}.")  # fmt: skip
+                    continue
                 if full_batch and validation_score is None and config.far is not None:
                     curve = state.loss_curve[curve_start:]  # this call's (a continuation's stage's) objective only
                     window = min(patience + 1, (len(curve) - 1) // 2)
@@ -292,6 +323,8 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                         continue
                 what = "validation score" if validation_score is not None else "objective"
                 reason = f"the {what} did not improve by more than tol={tol:g} for {patience + 1} epochs in a row"
+                if type(schedule) is not Constant:
+                    reason += f" (learning rate {state.learning_rate_curve[-1]:.3g})"
                 break
         else:
             if config.tol is not None:
@@ -363,7 +396,7 @@ class _Checkpoint:
     training has run.
     """
 
-    COUNTERS = ("n_iter", "best_loss", "no_improvement_count", "best_validation_score", "initial_loss")
+    COUNTERS = ("n_iter", "best_loss", "no_improvement_count", "best_validation_score", "initial_loss", "clock")
 
     def __init__(self, save_rng):
         self.save_rng, self.arrays, self.rng = save_rng, {}, None
@@ -380,7 +413,13 @@ class _Checkpoint:
         if self.save_rng:
             self.rng = state.rng.get_state()
         self.counters = [getattr(state, name) for name in self.COUNTERS]
-        self.lengths = len(state.loss_curve), len(state.validation_scores), len(state.train_scores)
+        self.learning_rate = state.optimizer.learning_rate  # the base step, before the schedule's factor
+        self.lengths = (
+            len(state.loss_curve),
+            len(state.validation_scores),
+            len(state.train_scores),
+            len(state.learning_rate_curve),
+        )
         self.optimizer = [
             self._copy(name, value) if isinstance(value, np.ndarray) else value
             for name, value in ((name, getattr(state.optimizer, name)) for name in state.optimizer.STATE)
@@ -393,7 +432,13 @@ class _Checkpoint:
         for name, value in zip(self.COUNTERS, self.counters):
             setattr(state, name, value)
         del state.loss_curve[self.lengths[0] :], state.validation_scores[self.lengths[1] :]
-        del state.train_scores[self.lengths[2] :]
+        self.learning_rate = state.optimizer.learning_rate  # the base step, before the schedule's factor
+        self.lengths = (
+            len(state.loss_curve),
+            len(state.validation_scores),
+            len(state.train_scores),
+            len(state.learning_rate_curve),
+        )
         for name, value in zip(state.optimizer.STATE, self.optimizer):
             setattr(state.optimizer, name, value.copy() if isinstance(value, np.ndarray) else value)
         return self.arrays["theta"].copy()

@@ -251,6 +251,7 @@ def find_learning_rate(
         batch_size = params["batch_size"] or DEFAULT_BATCH_SIZE
     batch_size = min(int(batch_size), n_samples)
     settings = {"batch_size": None, "early_stopping": False, "diagnostics": False}  # one step on the rows given
+    settings["learning_rate_schedule"] = "constant"  # the range test sets every step's rate itself
     if params["random_state"] is None:
         settings["random_state"] = rng.randint(np.iinfo(np.int32).max)
     fit_params = {}

@@ -14,7 +14,7 @@ from typing import NamedTuple
 class Setting(NamedTuple):
     """A setting a part of the core takes from the estimator parameter of the same name.
 
-    ``kind`` is 'real' or 'bool'. A real lies between ``low`` and ``high``
+    ``kind`` is 'real', 'int' or 'bool'. A number lies between ``low`` and ``high``
     (``None``: unbounded), each end included or not as ``closed`` says
     ('left', 'right', 'both' or 'neither', as scikit-learn's ``Interval``).
     ``default`` is the estimators' default; ``doc`` describes it there.

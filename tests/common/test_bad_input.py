@@ -31,7 +31,7 @@ from estimators import (
 )
 from sklearn.exceptions import NotFittedError
 
-from sknotes.nn import HIDDEN_ACTIVATIONS, LOSSES
+from sknotes.nn import HIDDEN_ACTIVATIONS, LOSSES, SCHEDULES
 from sknotes.nn.activations import ALIASES
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
@@ -82,6 +82,12 @@ COMMON_BAD = {
     "warm_start": (["yes", None], BOOLEAN),
     "verbose": (["loud", -1, 1.5, None], r"\[0, inf\)"),
     "diagnostics": (["yes", 2, None], BOOLEAN),
+    "learning_rate_schedule": (
+        ["linear", "Constant", None, 1],
+        _all_of(*(f"'{schedule}'" for schedule in SCHEDULES)),
+    ),
+    "power_t": ([-0.5, np.nan, "0.5", None], NON_NEGATIVE),
+    "warmup": ([-1, 1.5, None, "2"], r"\[0, inf\)"),
 }
 REGRESSOR_BAD = {
     "loss": (["foo", "log_loss", None], _all_of(*(f"'{loss}'" for loss in REGRESSION_LOSSES))),

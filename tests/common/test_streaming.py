@@ -25,24 +25,42 @@ pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 def _epochs_both_ways(est, X, y, n):
-    """``est`` fitted for n epochs, and a clone given n partial_fit calls on the same rows."""
-    fitted = quietly(clone(est).set_params(max_iter=n, tol=0.0).fit, X, y)
-    streamed = clone(est)
+    """``est`` fitted for n epochs, and a clone given n partial_fit calls on the same rows.
+
+    Both have ``max_iter=n`` (the horizon of a cosine schedule). The fit has ``tol=0`` (it runs all n epochs) except
+    with the 'adaptive' schedule, whose stalls, judged by ``tol`` in both, divide the rate.
+    """
+    adaptive = est.get_params().get("learning_rate_schedule") == "adaptive"
+    fitted = quietly(clone(est).set_params(max_iter=n, **({} if adaptive else {"tol": 0.0})).fit, X, y)
+    streamed = clone(est).set_params(max_iter=n)
     for _ in range(n):
         streamed.partial_fit(X, y, **pf_kwargs(est, y))
     return fitted, streamed
 
 
+#: The learning-rate schedules, each with settings that make it change the rate within 25 epochs of 60 rows
+#: ('adaptive': no epoch but the first improves by tol=1e3, so one stall every 3 epochs, whatever the rounding).
+SCHEDULES = {
+    "constant": {},
+    "invscaling": {"learning_rate_schedule": "invscaling", "power_t": 0.25},
+    "adaptive": {"learning_rate_schedule": "adaptive", "tol": 1e3, "n_iter_no_change": 2},
+    "cosine": {"learning_rate_schedule": "cosine", "warmup": 5},
+}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
 @pytest.mark.parametrize("batch_size", [None, 16], ids=["full batch", "mini-batch"])
 @pytest.mark.parametrize("solver", STOCHASTIC)
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_n_partial_fit_calls_are_n_epochs_of_fit(Est, solver, batch_size):
-    """scikit-learn's invariant (its test_partial_fit_classification/regression), with momentum and Nesterov on."""
+def test_n_partial_fit_calls_are_n_epochs_of_fit(Est, solver, batch_size, schedule):
+    """scikit-learn's invariant (its test_partial_fit_classification/regression), with momentum and Nesterov on,
+    for every learning-rate schedule: partial_fit continues the schedule where the last call left it."""
     X, y = data(Est)
     est = make(Est, solver=solver, batch_size=batch_size, learning_rate=0.05, momentum=0.9, shuffle=False)
-    fitted, streamed = _epochs_both_ways(est, X, y, 25)
+    fitted, streamed = _epochs_both_ways(est.set_params(**SCHEDULES[schedule]), X, y, 25)
     assert_allclose(params(streamed), params(fitted), rtol=1e-9, atol=1e-12)
     assert_allclose(streamed.loss_curve_, fitted.loss_curve_, rtol=1e-9)
+    assert_allclose(streamed.learning_rate_curve_, fitted.learning_rate_curve_, rtol=1e-12)
     assert streamed.n_iter_ == 25
 
 
