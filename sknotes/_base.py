@@ -16,7 +16,6 @@ parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 """
 
 import hashlib
-import inspect
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -606,7 +605,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 stacklevel=caller_stacklevel(),
             )
         settings = {name: getattr(self, name) for name in Schedule.HYPERPARAMETERS}
-        if "max_iter" in inspect.signature(Schedule).parameters:
+        if Schedule.HORIZON:  # (declared: inspect.signature on every call would copy sys.modules)
             if self.warmup >= self.max_iter:
                 raise ValueError(
                     f"warmup={self.warmup} must be smaller than max_iter={self.max_iter} with "

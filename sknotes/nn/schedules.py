@@ -60,6 +60,8 @@ class Constant:
     """
 
     HYPERPARAMETERS = {}
+    #: Whether the schedule takes the training's horizon, ``max_iter`` epochs (as :class:`Cosine` does).
+    HORIZON = False
 
     def factor(self, clock):
         return 1.0
@@ -161,6 +163,8 @@ class Cosine(Constant):
             closed="left",
         ),
     }
+
+    HORIZON = True
 
     def __init__(self, max_iter, warmup=0, floor=0.0):
         self.max_iter = max_iter
