@@ -432,13 +432,8 @@ class _Checkpoint:
         for name, value in zip(self.COUNTERS, self.counters):
             setattr(state, name, value)
         del state.loss_curve[self.lengths[0] :], state.validation_scores[self.lengths[1] :]
-        self.learning_rate = state.optimizer.learning_rate  # the base step, before the schedule's factor
-        self.lengths = (
-            len(state.loss_curve),
-            len(state.validation_scores),
-            len(state.train_scores),
-            len(state.learning_rate_curve),
-        )
+        del state.train_scores[self.lengths[2] :], state.learning_rate_curve[self.lengths[3] :]
+        state.optimizer.learning_rate = self.learning_rate
         for name, value in zip(state.optimizer.STATE, self.optimizer):
             setattr(state.optimizer, name, value.copy() if isinstance(value, np.ndarray) else value)
         return self.arrays["theta"].copy()
