@@ -15,8 +15,8 @@ hyperparameters), losses from :data:`~sknotes.nn.LOSSES` (and their declared
 parameters), activations from :data:`~sknotes.nn.ACTIVATIONS`.
 """
 
-import hashlib
 import warnings
+from dataclasses import dataclass
 from functools import partial
 from numbers import Integral, Real
 
@@ -37,6 +37,7 @@ from ._diagnostics import TrainingDiagnostics
 from ._heads import RegressionHead, out_activation
 from ._scoring import SCORING_CONSTRAINT, check_validation_arguments, early_stopping_scores
 from ._solvers import SOLVERS, step_solvers_phrase
+from ._stepping import StepPolicy
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
@@ -46,7 +47,6 @@ from .nn.layers import INITIALISATIONS
 from .nn.losses import bind
 from .nn.optimality import FAR_FROM_OPTIMUM, least_squares_gap
 from .nn.schedules import SCHEDULES, Clock
-from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
 _DTYPES = (np.float64, np.float32)
 #: Whitening estimates the features' correlations from at most this many rows (evenly spaced).
@@ -118,15 +118,23 @@ def _moments(A, sample_weight, full=False):
     return Moments(total, mean, m2)
 
 
-def _fingerprint(*arrays):
-    """A digest of the arrays' values (dense or sparse, ``None`` allowed): equal for the same data."""
-    digest = hashlib.blake2b(digest_size=16)
-    for A in arrays:
-        parts = [] if A is None else ([A.data, A.indices, A.indptr] if sp.issparse(A) else [A])
-        for part in parts:
-            digest.update(str((part.shape, part.dtype)).encode())
-            digest.update(np.ascontiguousarray(part).data)
-    return digest.hexdigest()
+@dataclass
+class Problem:
+    """What one call to ``fit`` or ``partial_fit`` trains (:meth:`BaseNetworkEstimator._prepare`).
+
+    ``network`` (its coordinates included) and the parameters ``theta`` it
+    starts from, the training ``state`` (a copy: the estimator's own changes
+    only when the call succeeds), the training ``data`` ``(X, Y,
+    sample_weight)`` after the early-stopping split, the early-stopping
+    ``validation_score`` (or None) and the step-size ``policy``.
+    """
+
+    network: Network
+    theta: np.ndarray
+    state: TrainingState
+    data: tuple
+    validation_score: object
+    policy: StepPolicy
 
 
 class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
@@ -242,13 +250,12 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
-        schedule = self._schedule()
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot, far = dict(self.__dict__), None
         try:
-            network, theta, state, data, validation_score = self._prepare(
-                X, y, sample_weight, incremental, classes, validation
-            )
+            problem = self._prepare(X, y, sample_weight, incremental, classes, validation)
+            network, theta, state, policy = problem.network, problem.theta, problem.state, problem.policy
+            data, validation_score = problem.data, problem.validation_score
             config = TrainingConfig(
                 solver=self.solver,
                 batch_size=self.batch_size,
@@ -261,7 +268,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 dropout=network.dropout > 0,
                 verbose=bool(self.verbose),
                 score_unit=getattr(validation_score, "unit", 1.0),
-                schedule=schedule,
+                schedule=policy.make_schedule(),
             )
             n_iter_before, unit = state.n_iter, state.loss_unit
             # the objective, built once: J / unit and its gradient (loss and weight decay scaled alike)
@@ -276,7 +283,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             if self.diagnostics:  # per-layer records of every epoch (sknotes._diagnostics); nothing when off
                 diagnostics = TrainingDiagnostics(network, theta, unit, per_evaluation=not self._solver.takes_steps)
                 objective_for, hook = diagnostics.wrap(objective_for), diagnostics.epoch_hook(hook)
-            smoothings = self._smoothings(incremental, validation_score, data[0].shape[0], unit)
+            smoothings = policy.smoothings(incremental, validation_score is not None, data[0].shape[0], unit)
             if smoothings:
                 result = train_smoothed(objective_for, smoothings, theta, state, *data, config, hook)
             else:
@@ -381,26 +388,18 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if not incremental:
             state.reset_stopping()
             state.clock = tuple(Clock())  # every fit runs its schedule from the start; partial_fit continues it
+        policy = StepPolicy.of(self)
         state.same_data = False
-        full_batch = self.batch_size is None or self.batch_size >= X.shape[0]
-        if incremental and full_batch and self.learning_rate == "auto":
-            # 'auto' compares the objective of the last call's step with this one's if the rows are the same (a
-            # digest costs a pass over the rows, so only the policy that reads it pays for it)
-            key = _fingerprint(X, Y, sample_weight) if self._solver.follows_curvature else None
-            state.same_data = key is not None and key == state.data_key
-            state.data_key = key
-            if not state.same_data:  # other rows: their own 1 / L
-                state.auto_learning_rate = None
-                if getattr(state.optimizer, "velocity", None) is not None:
-                    state.optimizer.velocity[...] = 0  # and the step restarts momentum, as on a rise of J
+        if incremental:
+            policy.between_calls(state, X, Y, sample_weight)
 
         validation_score = None
         if self.early_stopping and not incremental and self._solver.takes_steps:
             X, Y, sample_weight, validation_score = early_stopping_scores(
                 self, head, network, X, Y, y, sample_weight, state, validation
             )
-        state.optimizer = self._optimizer(network, X, sample_weight, state, incremental)
-        return network, theta, state, (X, Y, sample_weight), validation_score
+        state.optimizer = policy.optimizer(network, X, sample_weight, state, incremental)
+        return Problem(network, theta, state, (X, Y, sample_weight), validation_score, policy)
 
     def _store_training(self, result, incremental, n_iter_before, validated):
         """The fitted attributes of training: state, epochs, curves, validation scores."""
@@ -436,8 +435,11 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         ):
             return None
         ((W, b),) = self._layers()
-        unit = result.state.loss_unit
-        excess = least_squares_gap(X, Y, W, b, sample_weight, self.weight_decay) / unit
+        state, moments = result.state, None
+        inputs = None if state.moments is None else Moments(*state.moments[0])
+        if inputs is not None and inputs.covariance is not None and X.shape[0] <= MAX_COVARIANCE_ROWS:  # all rows
+            moments = inputs.mean, inputs.covariance
+        excess = least_squares_gap(X, Y, W, b, sample_weight, self.weight_decay, moments) / state.loss_unit
         return excess if excess > FAR_FROM_OPTIMUM * self.tol else None
 
     def _validate_fit_data(self, X, y, reset):
@@ -486,7 +488,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             advice = [f"The adapted step was {step:.3g}; try a smaller learning_rate, or solver='lbfgs'."]
         else:
             try:  # what 'auto' would be for these data, in these coordinates
-                auto = self._auto_step(network, X, sample_weight, state.loss_unit) if derived else None
+                auto = StepPolicy.of(self).auto_step(network, X, sample_weight, state.loss_unit) if derived else None
             except Exception:  # advice only: never hide the divergence behind another error
                 auto = None
             if auto is not None and step > auto:
@@ -507,27 +509,6 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                     "set the step: scale them (sklearn.preprocessing.StandardScaler), or keep conditioning='auto'."
                 )
         return " ".join(advice)
-
-    def _smoothings(self, incremental, validation_score, n_samples, unit):
-        """The smoothings of a kinked loss's continuation (:func:`~sknotes._training.train_smoothed`), or None.
-
-        For a loss with a kink (hinge, absolute error) and a solver that
-        relies on gradients being continuous: 'lbfgs', and full-batch 'sgd'
-        whose step adapts (``learning_rate='auto'``); not ``partial_fit``
-        (one epoch on the loss itself), nor early stopping. ``mu`` runs from
-        the loss's unit down by factors of 10 to ``tol`` times it (between
-        1e-6 and 1e-3 times it), so the objective ends within
-        ``mu_last / 2`` of the kinked one's minimum.
-        """
-        if incremental or validation_score is not None or LOSSES[self._head.loss(self)].smooth:
-            return None
-        full_batch = self.batch_size is None or self.batch_size >= n_samples
-        solver = self._solver
-        adapted = self.learning_rate == "auto" and full_batch and self.learning_rate_schedule == "constant"
-        if solver.takes_steps and not (solver.follows_curvature and adapted):
-            return None
-        last = min(max(self.tol, 1e-6), 1e-3)
-        return [unit * 10.0**-k for k in range(int(np.ceil(-np.log10(last) - 1e-9)) + 1)]
 
     def _data_moments(self, X, Y, sample_weight, regression, hidden):
         """The moments the coordinates come from: the inputs' (with their covariance where whitened) and the targets'.
@@ -557,105 +538,6 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             mean = moments.mean.astype(Y.dtype)
             J_mean, _ = weighted_loss(loss, Y, np.broadcast_to(mean, Y.shape), sample_weight)
         return 2.0 * J_mean if 0 < J_mean < np.inf else 1.0
-
-    def _optimizer(self, network, X, sample_weight, state, incremental):
-        """The solver's optimizer: a new one, or (``partial_fit``) the state's own with the current hyperparameters.
-
-        Its hyperparameters come from the estimator's parameters of the same
-        names, as the optimizer declares them. With ``learning_rate='auto'``,
-        'sgd' restarts its momentum when the full-batch objective rises and,
-        on a linear model, adapts its step from ``1 / L`` on
-        (:class:`~sknotes.nn.optimizers.SGD`'s ``restart`` and ``grow``); a
-        step so adapted carries over to the next ``partial_fit`` as the
-        optimizer's other state does. A numeric ``learning_rate`` is the
-        plain method, step for step.
-        """
-        if not self._solver.takes_steps:
-            return None
-        Optimizer = self._solver.optimizer
-        settings = {name: getattr(self, name) for name in Optimizer.HYPERPARAMETERS}
-        auto = self.learning_rate == "auto"
-        if self._solver.follows_curvature:
-            settings["restart"] = auto
-            # a schedule sets the step itself: the bold driver would grow it back after each decrease
-            grow = auto and len(network.layers) == 1 and self.learning_rate_schedule == "constant"
-            settings["grow"] = AUTO_STEP_GROWTH if grow else 1.0
-        adapted = auto and state.auto_learning_rate is not None  # the step 'auto' adapted in the calls before
-        learning_rate = self._step_size(network, X, sample_weight, state)
-        if incremental and isinstance(state.optimizer, Optimizer):
-            for name, value in settings.items():
-                setattr(state.optimizer, name, value)
-            if not adapted:
-                state.optimizer.learning_rate = learning_rate
-            return state.optimizer
-        return Optimizer(learning_rate=learning_rate, **settings)
-
-    def _schedule(self):
-        """The learning-rate schedule of :data:`~sknotes.nn.schedules.SCHEDULES`, its horizon ``max_iter``, checked.
-
-        A schedule other than 'constant' warns with 'lbfgs' that it is
-        ignored, as a numeric ``learning_rate`` does.
-        """
-        Schedule = SCHEDULES[self.learning_rate_schedule]
-        if not self._solver.takes_steps and self.learning_rate_schedule != "constant":
-            warnings.warn(
-                f"learning_rate_schedule={self.learning_rate_schedule!r} is ignored by solver={self.solver!r}, which "
-                f"chooses its own steps; leave learning_rate_schedule='constant', or use {step_solvers_phrase()}.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
-        settings = {name: getattr(self, name) for name in Schedule.HYPERPARAMETERS}
-        if Schedule.HORIZON:  # (declared: inspect.signature on every call would copy sys.modules)
-            if self.warmup >= self.max_iter:
-                raise ValueError(
-                    f"warmup={self.warmup} must be smaller than max_iter={self.max_iter} with "
-                    "learning_rate_schedule='cosine' (the rate warms up, then decays, over max_iter epochs)."
-                )
-            settings["max_iter"] = self.max_iter
-        return Schedule(**settings)
-
-    def _step_size(self, network, X, sample_weight, state):
-        """The learning rate: ``learning_rate``, or the step that ``'auto'`` stands for.
-
-        ``'auto'`` is ``1 / L(b)`` for 'sgd' on a linear model, from the bound
-        on the gradient's Lipschitz constant of
-        :func:`~sknotes.nn.stepsize.lipschitz_bound` in the coordinates training
-        uses, times ``1 - momentum`` on mini-batches (whose noise momentum
-        accumulates: the steps add up to ``1 / (1 - momentum)`` times one).
-        With the other solvers, :data:`AUTO_STEP_LINEAR` on a linear model in
-        conditioned coordinates (whose weights are of unit scale there, so a
-        step of 0.001 would need thousands of epochs), :data:`AUTO_STEP` else.
-        It is computed once per ``fit``, and by ``partial_fit`` at its first
-        call and on other rows.
-        """
-        if self.learning_rate != "auto":
-            return self.learning_rate
-        if state.auto_learning_rate is None:
-            state.auto_learning_rate = self._auto_step(network, X, sample_weight, state.loss_unit)
-        return state.auto_learning_rate
-
-    def _auto_step(self, network, X, sample_weight, unit):
-        """The step ``learning_rate='auto'`` stands for (see :meth:`_step_size`), computed afresh."""
-        linear = len(network.layers) == 1
-        if not (self._solver.follows_curvature and linear):
-            return AUTO_STEP_LINEAR if linear and network.coordinates is not None else AUTO_STEP
-        batch_size = X.shape[0] if self.batch_size is None else self.batch_size
-        coords = network.coordinates or Standardisation()
-        n_features = X.shape[1]
-        offset = np.zeros(n_features) if coords.input_offset is None else coords.input_offset
-        scale = np.ones(n_features) if coords.input_scale is None else coords.input_scale
-        curvature = LOSSES[self._head.loss(self)].curvature
-        L = lipschitz_bound(
-            X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size, coords.input_mixing
-        )
-        if coords.output_scale is not None:  # outputs z = t z': the curvature in z' is t^2 times larger
-            L *= float(np.max(coords.output_scale.astype(np.float64) ** 2))
-        step = unit / L  # training minimises J / unit
-        if batch_size < X.shape[0]:  # noisy steps: momentum mu multiplies them by 1 / (1 - mu) in the long run
-            step *= 1.0 - self.momentum
-        elif self.nesterov:  # Nesterov's first step is (1 + mu) eta g: make it 1 / L (then the step adapts)
-            step /= 1.0 + self.momentum
-        return step
 
     def _split(self, head, X, Y, y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows (of ``X``, ``Y``, ``y`` and the weights) for early stopping.

@@ -895,6 +895,10 @@ def test_the_least_squares_gap_is_the_objective_above_ridges_minimum(sparse):
             Xs = sp.csr_matrix(X) if sparse else X
             gap = least_squares_gap(Xs, y[:, None], W[:, None], np.array([b]), sw, weight_decay)
             assert gap == pytest.approx(J - J_ref, rel=1e-6)
+            mean = np.average(X, axis=0, weights=sw)
+            moments = mean, np.cov(X, rowvar=False, aweights=sw, bias=True)  # (the Hessian from known moments)
+            given = least_squares_gap(Xs, y[:, None], W[:, None], np.array([b]), sw, weight_decay, moments)
+            assert given == pytest.approx(J - J_ref, rel=1e-6)
 
 
 def test_a_least_squares_stop_far_above_the_optimum_warns():

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 FAR_FROM_OPTIMUM = 10.0
 
 
-def least_squares_gap(X, Y, W, b, sample_weight=None, weight_decay=0.0):
+def least_squares_gap(X, Y, W, b, sample_weight=None, weight_decay=0.0, moments=None):
     """``J(W, b) - min J`` for ``J = sum_i s_i |x_i W + b - y_i|^2 / (2 sum_i s_i) + lambda |W|^2 / 2``.
 
     Parameters
@@ -32,6 +32,11 @@ def least_squares_gap(X, Y, W, b, sample_weight=None, weight_decay=0.0):
     sample_weight : ndarray of shape (n_samples,), default=None
     weight_decay : float, default=0.0
         ``lambda``, on ``W`` only.
+    moments : tuple of ndarray, default=None
+        ``(mean, covariance)`` of the weighted rows of ``X``, when they are
+        known already: the Hessian then costs nothing, and the gap one pass
+        over ``X`` (the gradient) instead of two (the gradient and the Gram
+        matrix, ``n_features`` times more work).
 
     Returns
     -------
@@ -56,10 +61,14 @@ def least_squares_gap(X, Y, W, b, sample_weight=None, weight_decay=0.0):
     R = X64 @ W + b - Y  # residuals
     wR = R * w[:, None]
     grad = np.vstack([X64.T @ wR + weight_decay * W, wR.sum(axis=0)])  # (d + 1, n_outputs): d/dW, then d/db
-    wX = X64.multiply(w[:, None]).tocsr() if sp.issparse(X64) else X64 * w[:, None]
-    gram = X64.T @ wX
-    gram = gram.toarray() if sp.issparse(gram) else gram
-    mean = np.asarray(wX.sum(axis=0)).ravel()
+    if moments is None:
+        wX = X64.multiply(w[:, None]).tocsr() if sp.issparse(X64) else X64 * w[:, None]
+        gram = X64.T @ wX
+        gram = gram.toarray() if sp.issparse(gram) else gram
+        mean = np.asarray(wX.sum(axis=0)).ravel()
+    else:  # the second moment about 0 from the covariance: E[x x^T] = C + mu mu^T
+        mean, covariance = (np.asarray(m, dtype=np.float64) for m in moments)
+        gram = covariance + np.outer(mean, mean)
     d = X64.shape[1]
     H = np.empty((d + 1, d + 1))
     H[:d, :d] = gram + weight_decay * np.eye(d)
