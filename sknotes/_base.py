@@ -37,7 +37,7 @@ from ._diagnostics import TrainingDiagnostics
 from ._heads import RegressionHead, out_activation
 from ._scoring import SCORING_CONSTRAINT, check_validation_arguments, early_stopping_scores
 from ._solvers import SOLVERS, step_solvers_phrase
-from ._stepping import StepPolicy
+from ._stepping import StepPolicy, warn_if_ignored
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, stochastic_only
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
@@ -243,13 +243,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False.")
-        if not self._solver.takes_steps and self.learning_rate != "auto":
-            warnings.warn(
-                f"learning_rate={self.learning_rate!r} is ignored by solver={self.solver!r}, which chooses its own "
-                f"steps; leave learning_rate='auto', or use {step_solvers_phrase()}.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
+        warn_if_ignored(self._solver, "learning_rate", self.learning_rate, "auto")
         callbacks = FitCallbacks(self, X, y, sample_weight, max_epochs=1 if incremental else self.max_iter)
         snapshot, far = dict(self.__dict__), None
         try:

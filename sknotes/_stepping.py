@@ -119,13 +119,7 @@ class StepPolicy:
         steps that it is ignored, as a numeric ``learning_rate`` does.
         """
         Schedule = SCHEDULES[self.schedule]
-        if not self.solver.takes_steps and self.schedule != "constant":
-            warnings.warn(
-                f"learning_rate_schedule={self.schedule!r} is ignored by solver={self.solver.name!r}, which chooses "
-                f"its own steps; leave learning_rate_schedule='constant', or use {step_solvers_phrase()}.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
+        warn_if_ignored(self.solver, "learning_rate_schedule", self.schedule, "constant")
         settings = dict(self.schedule_settings)
         if Schedule.HORIZON:
             if settings["warmup"] >= self.max_iter:
@@ -248,6 +242,17 @@ class StepPolicy:
             return None
         last = min(max(self.tol, 1e-6), 1e-3)
         return [unit * 10.0**-k for k in range(int(np.ceil(-np.log10(last) - 1e-9)) + 1)]
+
+
+def warn_if_ignored(solver, name, value, default):
+    """Warn that the step-size setting ``name=value`` means nothing to ``solver``, which takes no steps."""
+    if not solver.takes_steps and value != default:
+        warnings.warn(
+            f"{name}={value!r} is ignored by solver={solver.name!r}, which chooses its own steps; "
+            f"leave {name}={default!r}, or use {step_solvers_phrase()}.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def _fingerprint(*arrays):
