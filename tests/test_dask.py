@@ -173,19 +173,23 @@ def test_cross_validate_on_the_cluster_returns_the_sequential_estimators(client)
 # ---- out of core: the data on disk, in chunks ---------------------------------------------------------------
 
 N_PASSES = 4
-CHUNK = 2_000
+# Chunks of 1.7 MB: the allocations that do not grow with the chunk (NumPy's 64 KiB ufunc buffers, the moments'
+# read buffer, Python objects, and whatever the module's Dask client threads allocate meanwhile, which tracemalloc
+# counts too) stay well below one chunk. With 2,000-row chunks (336 kB) they were 1.3 chunks, and the cluster's
+# threads once pushed a run past 2.
+CHUNK = 10_000
 
 
 def classification_data():
     X, y = make_classification(
-        n_samples=24_000, n_features=20, n_informative=10, n_classes=3, class_sep=1.5, random_state=0
+        n_samples=11 * CHUNK, n_features=20, n_informative=10, n_classes=3, class_sep=1.5, random_state=0
     )
-    return train_test_split(X, y, test_size=4_000, random_state=0)
+    return train_test_split(X, y, test_size=CHUNK, random_state=0)
 
 
 def regression_data():
-    X, y = make_regression(n_samples=24_000, n_features=20, n_informative=10, noise=10.0, random_state=0)
-    return train_test_split(X, y / y.std(), test_size=4_000, random_state=0)
+    X, y = make_regression(n_samples=11 * CHUNK, n_features=20, n_informative=10, noise=10.0, random_state=0)
+    return train_test_split(X, y / y.std(), test_size=CHUNK, random_state=0)
 
 
 OUT_OF_CORE = {  # mini-batches of 200 rows in each chunk; the 'auto' step comes from the first chunk
