@@ -21,36 +21,31 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitCallbacks
+from ._coordinates import follow
 from ._diagnostics import TrainingDiagnostics
-from ._heads import RegressionHead, out_activation
+from ._heads import RegressionHead
 from ._scoring import SCORING_CONSTRAINT, check_validation_arguments, early_stopping_scores
 from ._solvers import SOLVERS, step_solvers_phrase
-from ._stepping import StepPolicy, warn_if_ignored
+from ._stepping import StepPolicy, divergence_advice, warn_if_ignored
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
-from ._validation import caller_stacklevel, choices, stochastic_only
-from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network, weighted_loss
+from ._validation import caller_stacklevel, choices, step_solvers_only
+from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network
 from .nn.activations import ALIASES
-from .nn.coordinates import MAX_MIXED_FEATURES, Moments, Standardisation
+from .nn.coordinates import Moments
 from .nn.layers import INITIALISATIONS
-from .nn.losses import bind
-from .nn.optimality import FAR_FROM_OPTIMUM, least_squares_gap
+from .nn.optimality import FAR_FROM_OPTIMUM
 from .nn.schedules import SCHEDULES, Clock
 
 _DTYPES = (np.float64, np.float32)
-#: Whitening estimates the features' correlations from at most this many rows (evenly spaced).
-MAX_COVARIANCE_ROWS = 20_000
 
 
 def _constraint(setting):
@@ -69,66 +64,18 @@ LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[los
 SCHEDULE_SETTINGS = {name: s for schedule in SCHEDULES.values() for name, s in schedule.HYPERPARAMETERS.items()}
 
 
-def _moments(A, sample_weight, full=False):
-    """The weighted column :class:`~sknotes.nn.coordinates.Moments` of ``A`` (dense or sparse), without copying ``A``.
-
-    Dense ``A`` is read in C-ordered float64 chunks of about 8192 numbers, so
-    that every memory layout of ``A`` gives bit for bit the same result and
-    the temporaries stay small (out-of-core ``partial_fit`` on chunks of data).
-    ``full=True`` keeps the matrix of cross products too, for whitened
-    coordinates: off the diagonal from at most :data:`MAX_COVARIANCE_ROWS`
-    evenly spaced rows (whitening needs no more, and costs ``n_features^2``
-    per row), on it from all of them (sparse ``A`` is then read in dense
-    chunks too: it has few columns).
-    """
-    weights = np.ones(A.shape[0]) if sample_weight is None else sample_weight.astype(np.float64)
-    total = float(weights.sum())
-    if sp.issparse(A) and not full:
-        mean, var = mean_variance_axis(A, axis=0, weights=weights)
-        return Moments(total, mean, var * total)
-    rows_per_chunk = max(16, 8192 // A.shape[1])
-    buffer = np.empty((min(rows_per_chunk, A.shape[0]), A.shape[1]))  # one C-ordered float64 chunk, reused
-
-    def chunks(rows=None):  # the rows (all, or an index array) chunk by chunk, as (weights, block in the buffer)
-        n = A.shape[0] if rows is None else rows.size
-        for c in gen_batches(n, rows_per_chunk):
-            index = c if rows is None else rows[c]
-            block = buffer[: c.stop - c.start]
-            block[...] = A[index].toarray() if sp.issparse(A) else A[index]
-            yield weights[index], block
-
-    with np.errstate(over="ignore", invalid="ignore"):  # values near the float64 limit: no scale, not a warning
-        mean = sum(w @ block for w, block in chunks()) / total
-        m2 = np.zeros(A.shape[1])
-        for w, block in chunks():
-            block -= mean
-            m2 += w @ np.square(block, out=block)
-        if full:
-            step = max(1, A.shape[0] // MAX_COVARIANCE_ROWS)
-            sampled = None if step == 1 else np.arange(0, A.shape[0], step)
-            products = np.zeros((A.shape[1], A.shape[1]))
-            for w, block in chunks(sampled):  # sum_i w_i (x_i - mean)(x_i - mean)^T, as a product of sqrt(w) blocks
-                block -= mean
-                block *= np.sqrt(w)[:, None]
-                products += np.dot(block.T, block)
-            if sampled is not None:
-                products *= total / weights[sampled].sum()
-            products[np.diag_indices_from(products)] = m2
-            m2 = products
-    return Moments(total, mean, m2)
-
-
 @dataclass
 class Problem:
     """What one call to ``fit`` or ``partial_fit`` trains (:meth:`BaseNetworkEstimator._prepare`).
 
-    ``network`` (its coordinates included) and the parameters ``theta`` it
+    The bound ``head``, the ``network`` (its coordinates included) and the parameters ``theta`` it
     starts from, the training ``state`` (a copy: the estimator's own changes
     only when the call succeeds), the training ``data`` ``(X, Y,
     sample_weight)`` after the early-stopping split, the early-stopping
     ``validation_score`` (or None) and the step-size ``policy``.
     """
 
+    head: object
     network: Network
     theta: np.ndarray
     state: TrainingState
@@ -248,7 +195,13 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         snapshot, far = dict(self.__dict__), None
         try:
             problem = self._prepare(X, y, sample_weight, incremental, classes, validation)
-            network, theta, state, policy = problem.network, problem.theta, problem.state, problem.policy
+            head, network, theta, state, policy = (
+                problem.head,
+                problem.network,
+                problem.theta,
+                problem.state,
+                problem.policy,
+            )
             data, validation_score = problem.data, problem.validation_score
             config = TrainingConfig(
                 solver=self.solver,
@@ -259,7 +212,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 far=FAR_FROM_OPTIMUM,
                 n_iter_no_change=self.n_iter_no_change,
                 shuffle=self.shuffle,
-                dropout=network.dropout > 0,
+                draws_masks=network.dropout > 0,
                 verbose=bool(self.verbose),
                 score_unit=getattr(validation_score, "unit", 1.0),
                 schedule=policy.make_schedule(),
@@ -270,7 +223,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
 
             def objective_for(smoothing=0.0):  # J / unit and its gradient (loss and weight decay scaled alike)
                 smoothed = {"smoothing": smoothing} if smoothing else {}
-                loss = bind(self._head.loss(self), 1.0 / unit, **self._loss_parameters(), **smoothed)
+                loss = head.bound_loss(1.0 / unit, **smoothed)
                 return partial(network.objective, loss=loss, weight_decay=self.weight_decay / unit, buffers=buffers)
 
             diagnostics = None
@@ -289,12 +242,12 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
             else:
                 self._store_parameters(network, result.theta)
                 self._store_training(result, incremental, n_iter_before, validation_score is not None)
-                far = None if incremental or validation_score is not None else self._excess_over_optimum(result, data)
+                far = None if incremental or validation_score is not None else self._excess(head, result, data)
                 previous = getattr(self, "diagnostics_", None) if n_iter_before else None  # partial_fit appends
                 self.diagnostics_ = None if diagnostics is None else diagnostics.history(previous, result.state.n_iter)
         except BaseException as error:
             if isinstance(error, TrainingDiverged):  # (advice from what the fit saw, before forgetting it)
-                error = TrainingDiverged(error.epoch, error.value, self._divergence_advice(state, network, *data))
+                error = TrainingDiverged(error.epoch, error.value, divergence_advice(self, head, state, network, *data))
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             if isinstance(error, TrainingDiverged):
@@ -318,23 +271,24 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         return self
 
     def _prepare(self, X, y, sample_weight, incremental, classes, validation=None):
-        """Everything training starts from: the network, parameters, state, data and validation score.
+        """Everything training starts from: the head, network, parameters, state, data and validation score.
 
-        Validates the data, encodes the targets (the head), folds in class
-        weights, computes the standardised coordinates (kept by ``partial_fit``),
-        starts or continues the parameters and the optimizer, and splits off
-        the early-stopping rows (or checks the validation set given to ``fit``).
+        Validates the data, binds the head and encodes the targets, folds in
+        class weights, follows the data's coordinates (kept by ``partial_fit``
+        while they condition its rows), starts or continues the parameters
+        and the optimizer, and splits off the early-stopping rows (or checks
+        the validation set given to ``fit``).
         """
         first_call = not hasattr(self, "_training_state") or not (incremental or self.warm_start)
         hidden, activation, init, dropout = self._architecture()
         X, y = self._validate_fit_data(X, y, reset=first_call)
-        head = self._choose_head(y, first_call, classes if incremental else None)
-        Y = head.encode(self, y, first_call, incremental, classes).astype(X.dtype, copy=False)
+        head = self._bind_head(y, first_call, classes if incremental else None)
+        Y = head.encode(y, first_call, incremental, classes).astype(X.dtype, copy=False)
         if first_call:
-            self.out_activation_ = out_activation(head, self)
+            self.out_activation_ = head.out_activation
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-        sample_weight = head.weights(self, Y, sample_weight, incremental)
+        sample_weight = head.weights(Y, sample_weight, incremental)
 
         if first_call:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -342,47 +296,30 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         else:
             state = self._training_state.copy()
         sizes = (X.shape[1], *hidden, Y.shape[1])
-        regression = isinstance(head, RegressionHead)
-        moments = self._data_moments(X, Y, sample_weight, regression, hidden)
-        if incremental and state.moments is not None:  # the coordinates follow all the rows partial_fit has seen
-            moments = tuple(
-                None if old is None else Moments(*old).merge(new) for old, new in zip(state.moments, moments)
-            )
-        state.moments = tuple(None if m is None else m.astuple() for m in moments)
-        coordinates = None
-        if self.conditioning is not None:
-            coordinates = Standardisation.from_moments(*moments, weight_decay=self.weight_decay, dtype=X.dtype)
-        previous = None
-        if incremental and not first_call and state.coordinates is not None:
-            previous = Standardisation(**state.coordinates)
-        keep = (incremental and not first_call and previous is None and coordinates is None) or (
-            previous is not None and coordinates is not None and previous.conditions(*moments, self.weight_decay)
-        )
-        if keep:
-            coordinates = previous
-        network = Network(sizes, activation, self.out_activation_, dropout, coordinates)
+        coordinates = follow(self, head, state, X, Y, sample_weight, hidden, incremental, first_call)
+        network = Network(sizes, activation, self.out_activation_, dropout, coordinates.current)
         if first_call:
             theta = network.init_params(state.rng, dtype=X.dtype, init=init)
         else:
             theta = network.from_layers(self._layers()).astype(X.dtype, copy=False)
             kept = state.theta
-            if keep and kept is not None and kept.dtype == theta.dtype and kept.shape == theta.shape:
+            if coordinates.kept and kept is not None and kept.dtype == theta.dtype and kept.shape == theta.shape:
                 # the parameters as the last call left them, bit for bit, unless the fitted attributes were changed
                 layers = network.to_layers(kept)
                 if all(np.array_equal(a, b) for pair in zip(layers, self._layers()) for a, b in zip(*pair)):
                     theta = kept.copy()
         unit = state.loss_unit
-        if not keep:  # new coordinates: the objective's unit and the 'auto' step follow them
-            state.loss_unit = self._loss_unit(Y, sample_weight, moments[1]) if regression and coordinates else 1.0
+        if not coordinates.kept:  # new coordinates: the objective's unit and the 'auto' step follow them
+            targets = None if state.moments[1] is None else Moments(*state.moments[1])
+            state.loss_unit = 1.0 if coordinates.current is None else head.loss_unit(Y, sample_weight, targets)
             state.auto_learning_rate = None
-            if previous is not None and state.optimizer is not None:  # carry the optimizer's state over, exactly
-                old = Network(sizes, activation, self.out_activation_, dropout, previous)
+            if coordinates.previous is not None and state.optimizer is not None:  # carry the optimizer's state over
+                old = Network(sizes, activation, self.out_activation_, dropout, coordinates.previous)
                 old.recoordinate(old.from_layers(self._layers()), network, state.optimizer, unit / state.loss_unit)
-        state.coordinates = None if coordinates is None else coordinates.arrays()
         if not incremental:
             state.reset_stopping()
             state.clock = tuple(Clock())  # every fit runs its schedule from the start; partial_fit continues it
-        policy = StepPolicy.of(self)
+        policy = StepPolicy.of(self, head)
         state.same_data = False
         if incremental:
             policy.between_calls(state, X, Y, sample_weight)
@@ -393,7 +330,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
                 self, head, network, X, Y, y, sample_weight, state, validation
             )
         state.optimizer = policy.optimizer(network, X, sample_weight, state, incremental)
-        return Problem(network, theta, state, (X, Y, sample_weight), validation_score, policy)
+        return Problem(head, network, theta, state, (X, Y, sample_weight), validation_score, policy)
 
     def _store_training(self, result, incremental, n_iter_before, validated):
         """The fitted attributes of training: state, epochs, curves, validation scores."""
@@ -408,36 +345,14 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         self.learning_rate_curve_ = None if not self._solver.takes_steps else list(result.state.learning_rate_curve)
         self.best_validation_score_ = result.state.best_validation_score if validated else None
 
-    def _excess_over_optimum(self, result, data):
-        """The objective's excess over its minimum (divided by the unit) where a tol stop left it far, else None.
-
-        Known exactly for a linear model on the squared error
-        (:func:`~sknotes.nn.optimality.least_squares_gap`, one pass over the
-        rows and a solve of the size of the features, so only up to
-        :data:`MAX_MIXED_FEATURES` of them); "far" is more than
-        :data:`FAR_FROM_OPTIMUM` times ``tol``.
-        """
-        X, Y, sample_weight = data
-        if not (
-            result.converged
-            and not result.interrupted
-            and result.reason != "a callback asked to stop"
-            and self.tol > 0
-            and self._linear
-            and self._head.loss(self) == "squared_error"
-            and X.shape[1] <= MAX_MIXED_FEATURES
-        ):
+    def _excess(self, head, result, data):
+        """The objective's excess over its minimum (divided by the unit) where a tol stop left it more than
+        :data:`~sknotes.nn.optimality.FAR_FROM_OPTIMUM` times ``tol`` above it, else None (or not known)."""
+        stopped_by_tol = result.converged and not result.interrupted and result.reason != "a callback asked to stop"
+        if not (stopped_by_tol and self.tol > 0 and self._linear):
             return None
-        ((W, b),) = self._layers()
-        state, moments = result.state, None
-        inputs = None if state.moments is None else Moments(*state.moments[0])
-        if inputs is not None and inputs.covariance is not None and X.shape[0] <= MAX_COVARIANCE_ROWS:  # all rows
-            moments = inputs.mean, inputs.covariance
-        excess = least_squares_gap(X, Y, W, b, sample_weight, self.weight_decay, moments) / state.loss_unit
-        return excess if excess > FAR_FROM_OPTIMUM * self.tol else None
-
-    def _validate_fit_data(self, X, y, reset):
-        return validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True)
+        excess = head.excess_over_optimum(*data, self._layers()[0], self.weight_decay, result.state)
+        return excess if excess is not None and excess > FAR_FROM_OPTIMUM * self.tol else None
 
     def _architecture(self):
         """``(hidden layer sizes, activation, init, dropout)``, checked: none for a linear model."""
@@ -461,112 +376,6 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         """The declarations of the solver (:data:`~sknotes._solvers.SOLVERS`)."""
         return SOLVERS[self.solver]
 
-    def _loss_parameters(self):
-        """The loss's declared parameters (like Huber's ``delta``), from the estimator's parameters."""
-        return {name: getattr(self, name) for name in LOSSES[self._head.loss(self)].parameters}
-
-    def _divergence_advice(self, state, network, X, Y, sample_weight):
-        """What would help a fit that diverged, from what it saw: the step against 'auto''s, the features' scales.
-
-        With the default conditioning, scaling the features changes nothing
-        (training is scale-free), so the advice is about the step: how it
-        compares with what ``learning_rate='auto'`` gives these data. Without
-        conditioning, features on very different scales are named too.
-        """
-        step = getattr(state.optimizer, "learning_rate", None)
-        derived = self._solver.follows_curvature and len(network.layers) == 1  # 'auto' from the data: 1 / L(b)
-        if step is None:  # (no optimizer: the solver chooses its own steps)
-            advice = [f"Check the data for extreme values ({self.solver!r} chooses its own steps: a smaller "
-                      "learning_rate would not help it)."]  # fmt: skip
-        elif self.learning_rate == "auto":
-            advice = [f"The adapted step was {step:.3g}; try a smaller learning_rate, or solver='lbfgs'."]
-        else:
-            try:  # what 'auto' would be for these data, in these coordinates
-                auto = StepPolicy.of(self).auto_step(network, X, sample_weight, state.loss_unit) if derived else None
-            except Exception:  # advice only: never hide the divergence behind another error
-                auto = None
-            if auto is not None and step > auto:
-                advice = [
-                    f"learning_rate={step:g} is {step / auto:.3g} times the step learning_rate='auto' gives these "
-                    f"data ({auto:.3g}): try learning_rate='auto', or a smaller learning_rate."
-                ]
-            else:
-                advice = [
-                    f"Try a smaller learning_rate than {step:g}" + (", or learning_rate='auto'." if derived else ".")
-                ]
-        if self.conditioning is None and state.moments is not None:
-            spread = np.sqrt(Moments(*state.moments[0]).variance)
-            spread = spread[spread > 0]
-            if spread.size and spread.max() > 100 * spread.min():
-                advice.append(
-                    f"With conditioning=None the features' scales, from {spread.min():.3g} to {spread.max():.3g}, "
-                    "set the step: scale them (sklearn.preprocessing.StandardScaler), or keep conditioning='auto'."
-                )
-        return " ".join(advice)
-
-    def _data_moments(self, X, Y, sample_weight, regression, hidden):
-        """The moments the coordinates come from: the inputs' (with their covariance where whitened) and the targets'.
-
-        Inputs are whitened (``conditioning='auto'``) for a linear model with at most
-        :data:`~sknotes.nn.coordinates.MAX_MIXED_FEATURES` features, no more
-        than the rows of a mini-batch: the mixing then costs less than it saves.
-        """
-        batch = np.inf if self.batch_size is None else self.batch_size
-        full = self.conditioning == "auto" and not hidden and X.shape[1] <= min(MAX_MIXED_FEATURES, batch)
-        return _moments(X, sample_weight, full), (_moments(Y, sample_weight) if regression else None)
-
-    def _loss_unit(self, Y, sample_weight, moments):
-        """Twice the objective of predicting the mean of ``y`` (the variance of y, for the squared error).
-
-        Regressors minimise ``J / unit``: the same minimum, with learning
-        rates, ``tol`` and L-BFGS's tolerance that do not depend on the units
-        of y. For the squared error it is the variance of all the rows seen
-        (``moments``); for the other losses, that of this call's rows around the
-        mean of all the rows seen.
-        """
-        if self._head.loss(self) == "squared_error":  # the targets' variance: of all the rows seen, exactly
-            unit = float(np.sum(moments.variance))
-            return unit if 0 < unit < np.inf else 1.0
-        loss = bind(self._head.loss(self), **self._loss_parameters())
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here shows as divergence at epoch 1
-            mean = moments.mean.astype(Y.dtype)
-            J_mean, _ = weighted_loss(loss, Y, np.broadcast_to(mean, Y.shape), sample_weight)
-        return 2.0 * J_mean if 0 < J_mean < np.inf else 1.0
-
-    def _split(self, head, X, Y, y, sample_weight, rng):
-        """Hold out ``validation_fraction`` of the rows (of ``X``, ``Y``, ``y`` and the weights) for early stopping.
-
-        Stratified by class for classifiers when every class has at least two
-        rows and each side of the split has room for every class; otherwise a
-        plain random split, as scikit-learn's MLP makes for 3+ classes.
-        """
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))  # train_test_split's rounding
-        if n_val < 2:
-            raise ValueError(
-                f"The validation set is too small: validation_fraction={self.validation_fraction} of "
-                f"{X.shape[0]} rows is {n_val}. Increase validation_fraction or the size of your dataset, or set "
-                "early_stopping=False."
-            )
-        labels = head.stratify(self, Y)
-        if labels is not None:
-            counts = np.bincount(labels)
-            counts = counts[counts > 0]
-            if counts.min() < 2 or min(n_val, X.shape[0] - n_val) < counts.size:
-                labels = None
-        sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
-        X, X_val, Y, Y_val, y, y_val, sw, sw_val = train_test_split(
-            X, Y, y, sw, test_size=n_val, random_state=rng, stratify=labels
-        )
-        labels = head.stratify(self, Y)
-        too_few_classes = labels is not None and np.unique(labels[sw > 0]).size < 2
-        if not (sw.sum() > 0 and sw_val.sum() > 0) or too_few_classes:
-            raise ValueError(
-                f"early_stopping: holding out validation_fraction={self.validation_fraction} of the rows left "
-                f"{'too few classes' if too_few_classes else 'no positive sample weight'} on one side of the "
-                "split. Change validation_fraction, or set early_stopping=False."
-            )
-        return X, X_val, Y, Y_val, y, y_val, *((sw, sw_val) if sample_weight is not None else (None, None))
-
     # ---- the fitted parameters ----------------------------------------------------------
 
     def _store_parameters(self, network, theta):
@@ -588,10 +397,6 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator):
         if self._linear:
             return [(np.atleast_2d(self.coef_).T, np.atleast_1d(self.intercept_))]
         return list(zip(self.coefs_, self.intercepts_))
-
-    def _n_outputs(self):
-        """Number of network outputs of the fitted estimator."""
-        return self._layers()[-1][0].shape[1]
 
     # ---- prediction ---------------------------------------------------------------------
 
@@ -618,17 +423,21 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         "loss": [choices(REGRESSION_LOSSES)],
         **{name: _constraint(setting) for name, setting in LOSS_SETTINGS.items()},
     }
-    _head = RegressionHead()
 
-    def _choose_head(self, y, first_call, classes=None):
+    def _bind_head(self, y, first_call, classes=None):
         return self._head
+
+    @property
+    def _head(self):
+        """The head, bound to this estimator."""
+        return RegressionHead(self)
 
     def _validate_fit_data(self, X, y, reset):
         return validate_data(
             self, X, y, reset=reset, accept_sparse="csr", dtype=_DTYPES, multi_output=True, y_numeric=True
         )
 
-    @stochastic_only
+    @step_solvers_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of the 'sgd', 'rmsprop' or 'adam' solver over the given rows.
@@ -665,11 +474,12 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
             The network's output, in the dtype of ``X`` (float32 or float64).
         """
-        return self._head.predict(self, self._forward(X))
+        return self._head.predict(self._forward(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = getattr(LOSSES.get(self.loss), "domain", None) == "non-negative"  # Poisson
         return tags
 
 
@@ -697,7 +507,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             y = column_or_1d(y, warn=True)
         return X, y
 
-    def _choose_head(self, y, first_call, classes=None):
+    def _bind_head(self, y, first_call, classes=None):
         """The head for the type of target (set on the first call; later calls must match it).
 
         The type is ``y``'s, except that the ``classes`` declared to
@@ -717,13 +527,14 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         elif (target == "multilabel-indicator") != (self._target == "multilabel-indicator"):
             raise ValueError(f"y is {'not ' * (self._target != 'multilabel-indicator')}a label indicator matrix, "
                              "unlike at the first call.")  # fmt: skip
-        return self._heads[self._target]
+        return self._head
 
     @property
     def _head(self):
-        return self._heads[self._target]
+        """The head of the fitted type of target, bound to this estimator."""
+        return self._heads[self._target](self)
 
-    @stochastic_only
+    @step_solvers_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of the 'sgd', 'rmsprop' or 'adam' solver over the given rows.
@@ -767,7 +578,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             per class (or label).
         """
         Z = self._forward(X)  # (first: an unfitted estimator raises NotFittedError)
-        return self._head.decision(self, Z)
+        return self._head.decision(Z)
 
     def predict(self, X):
         """Predict class labels: the class with the highest score (each label with a positive score, multilabel).
@@ -781,7 +592,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         Z = self._forward(X)
-        return self._head.predict(self, Z)
+        return self._head.predict(Z)
 
     @available_if(_has_probabilities)
     def predict_proba(self, X):

@@ -185,7 +185,7 @@ class SoftmaxClassifier(NetworkClassifier):
     True
     """
 
-    _heads = {"binary": SoftmaxHead(), "multiclass": SoftmaxHead()}
+    _heads = {"binary": SoftmaxHead, "multiclass": SoftmaxHead}
 
     def __init__(
         self,
@@ -323,7 +323,7 @@ class LinearSVMGD(NetworkClassifier):
     True
     """
 
-    _heads = {"binary": HingeHead(), "multiclass": HingeHead()}
+    _heads = {"binary": HingeHead, "multiclass": HingeHead}
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 from ._base import BaseNetworkEstimator, NetworkClassifier, NetworkRegressor
 from ._docs import fill_doc
-from ._heads import SigmoidHead, SoftmaxHead
+from ._heads import MultilabelHead, SigmoidHead, SoftmaxHead
 
 _MLP_ATTRIBUTES = """    coefs_ : list of ndarray of shape (n_in, n_out)
         Weight matrix of each layer, input side first.
@@ -78,7 +78,7 @@ class MLPFromScratch(NetworkClassifier):
 
     _parameter_constraints: dict = {**NetworkClassifier._parameter_constraints, **BaseNetworkEstimator._mlp_constraints}
     _linear = False
-    _heads = {"binary": SigmoidHead(), "multiclass": SoftmaxHead(), "multilabel-indicator": SigmoidHead()}
+    _heads = {"binary": SigmoidHead, "multiclass": SoftmaxHead, "multilabel-indicator": MultilabelHead}
 
     def __init__(
         self,

@@ -30,14 +30,13 @@ from functools import partial
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._solvers import SOLVERS, step_solvers_phrase
 from ._validation import choices
 from .nn import weighted_loss
-from .nn.losses import bind
 
 #: scoring: 'loss', any scorer name of scikit-learn, a callable ``scorer(estimator, X, y)``, or None.
 SCORING_CONSTRAINT = [choices({"loss", *get_scorer_names()}), callable, None]
@@ -95,7 +94,7 @@ def early_stopping_scores(est, head, network, X, Y, y, sample_weight, state, val
     scores : EarlyStoppingScores
     """
     if validation is None:
-        X, X_val, Y, Y_val, y, y_val, sample_weight, sw_val = est._split(head, X, Y, y, sample_weight, state.rng)
+        X, X_val, Y, Y_val, y, y_val, sample_weight, sw_val = _split(est, head, X, Y, y, sample_weight, state.rng)
     else:
         X_val, Y_val, y_val, sw_val = _validated(est, head, X, Y, *validation)
     scoring = est.scoring
@@ -139,7 +138,7 @@ class _Score:
         self.X, self.Y, self.y, self.sample_weight = X, Y, y, sample_weight
         self.est = est
         if scoring == "loss":
-            self.loss = bind(head.loss(est), **est._loss_parameters())
+            self.loss = head.bound_loss()
         elif scoring is not None:
             self.scorer = check_scoring(est, scoring)
 
@@ -148,7 +147,7 @@ class _Score:
             Z = self.network.forward(theta, self.X)[0]
             return -weighted_loss(self.loss, self.Y, Z, self.sample_weight)[0]
         if self.scoring is None:  # the estimator's score: accuracy or R^2, from the raw outputs
-            return self.head.score(self.est, self.network.forward(theta, self.X)[0], self.Y, self.sample_weight)
+            return self.head.score(self.network.forward(theta, self.X)[0], self.Y, self.sample_weight)
         # the estimator as if training stopped at theta: fitted attributes from theta, predictions on validated rows
         view = copy.copy(self.est)
         theta = theta.copy()  # (training goes on changing theta in place)
@@ -178,7 +177,7 @@ def _validated(est, head, X, Y, X_val, y_val, sample_weight_val):
         Y_val = y_val.reshape(-1, 1) if y_val.ndim == 1 else y_val
         if Y_val.shape[1] != Y.shape[1]:
             raise ValueError(f"y_val has {Y_val.shape[1]} targets, but y has {Y.shape[1]}.")
-        Y_val = Y_val.astype(X.dtype)
+        Y_val = head.check_domain(Y_val, "y_val").astype(X.dtype)
         sample_weight_val = _weights(sample_weight_val, X_val)
     if sample_weight_val is not None and not sample_weight_val.sum() > 0:
         raise ValueError("sample_weight_val: the validation rows have no positive weight (class weights included).")
@@ -197,7 +196,7 @@ def _weights(sample_weight_val, X_val):
 
 def _encoded_labels(est, head, X, Y, X_val, y_val, sample_weight_val):
     """Labels of ``y_val`` checked against ``classes_``, encoded as the head encodes ``y``; class weights folded in."""
-    multilabel = est._target == "multilabel-indicator"
+    multilabel = head.stratify(Y) is None  # (a label indicator matrix: no class to stratify by)
     if y_val.ndim == 2 and y_val.shape[1] == 1 and not multilabel:
         y_val = column_or_1d(y_val)
     if multilabel:
@@ -215,11 +214,45 @@ def _encoded_labels(est, head, X, Y, X_val, y_val, sample_weight_val):
                 f"y_val has labels {np.unique(y_val[unseen]).tolist()} that are not classes of y "
                 f"{est.classes_.tolist()}."
             )
-    Y_val = head.encode(est, y_val, first_call=False, incremental=True).astype(X.dtype, copy=False)
+    Y_val = head.encode(y_val, first_call=False, incremental=True).astype(X.dtype, copy=False)
     sample_weight_val = _weights(sample_weight_val, X_val)
-    if est.class_weight is not None:  # as on held-out rows: the training data's class weights
-        index = head._class_index(Y)
-        weights = compute_class_weight(est.class_weight, classes=est.classes_, y=est.classes_[index])
-        per_sample = weights[head._class_index(Y_val)].astype(X.dtype)
+    weights = None if multilabel else head.class_weights(Y)  # as on held-out rows: the training data's class weights
+    if weights is not None:
+        per_sample = weights[head.class_index(Y_val)].astype(X.dtype)
         sample_weight_val = per_sample if sample_weight_val is None else sample_weight_val * per_sample
     return Y_val, sample_weight_val
+
+
+def _split(est, head, X, Y, y, sample_weight, rng):
+    """Hold out ``validation_fraction`` of the rows (of ``X``, ``Y``, ``y`` and the weights) for early stopping.
+
+    Stratified by class for classifiers when every class has at least two
+    rows and each side of the split has room for every class; otherwise a
+    plain random split, as scikit-learn's MLP makes for 3+ classes.
+    """
+    n_val = int(np.ceil(est.validation_fraction * X.shape[0]))  # train_test_split's rounding
+    if n_val < 2:
+        raise ValueError(
+            f"The validation set is too small: validation_fraction={est.validation_fraction} of "
+            f"{X.shape[0]} rows is {n_val}. Increase validation_fraction or the size of your dataset, or set "
+            "early_stopping=False."
+        )
+    labels = head.stratify(Y)
+    if labels is not None:
+        counts = np.bincount(labels)
+        counts = counts[counts > 0]
+        if counts.min() < 2 or min(n_val, X.shape[0] - n_val) < counts.size:
+            labels = None
+    sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
+    X, X_val, Y, Y_val, y, y_val, sw, sw_val = train_test_split(
+        X, Y, y, sw, test_size=n_val, random_state=rng, stratify=labels
+    )
+    labels = head.stratify(Y)
+    too_few_classes = labels is not None and np.unique(labels[sw > 0]).size < 2
+    if not (sw.sum() > 0 and sw_val.sum() > 0) or too_few_classes:
+        raise ValueError(
+            f"early_stopping: holding out validation_fraction={est.validation_fraction} of the rows left "
+            f"{'too few classes' if too_few_classes else 'no positive sample weight'} on one side of the "
+            "split. Change validation_fraction, or set early_stopping=False."
+        )
+    return X, X_val, Y, Y_val, y, y_val, *((sw, sw_val) if sample_weight is not None else (None, None))

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from ._solvers import SOLVERS, Solver, step_solvers_phrase
 from ._validation import caller_stacklevel
 from .nn import LOSSES
-from .nn.coordinates import Standardisation
+from .nn.coordinates import Moments, Standardisation
 from .nn.schedules import SCHEDULES
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR, lipschitz_bound
 
@@ -75,8 +75,9 @@ class StepPolicy:
     loss: str
 
     @classmethod
-    def of(cls, est):
-        """The policy of the estimator ``est`` as its parameters now stand (its head chosen)."""
+    def of(cls, est, head=None):
+        """The policy of the estimator ``est`` as its parameters now stand, with its bound ``head`` (default: the
+        fitted one)."""
         solver = SOLVERS[est.solver]
         optimizer = solver.optimizer
         return cls(
@@ -93,7 +94,7 @@ class StepPolicy:
             weight_decay=est.weight_decay,
             tol=est.tol,
             max_iter=est.max_iter,
-            loss=est._head.loss(est),
+            loss=(head or est._head).loss,
         )
 
     @property
@@ -211,7 +212,8 @@ class StepPolicy:
         n_features = X.shape[1]
         offset = np.zeros(n_features) if coords.input_offset is None else coords.input_offset
         scale = np.ones(n_features) if coords.input_scale is None else coords.input_scale
-        curvature = LOSSES[self.loss].curvature
+        # the loss's curvature where a model predicting the mean starts (for the Poisson loss: exp of the offset)
+        curvature = LOSSES[self.loss].curvature_at(0.0 if coords.output_offset is None else coords.output_offset)
         L = lipschitz_bound(
             X, sample_weight, offset, scale, curvature, self.weight_decay, batch_size, coords.input_mixing
         )
@@ -253,6 +255,44 @@ def warn_if_ignored(solver, name, value, default):
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+
+def divergence_advice(est, head, state, network, X, Y, sample_weight):
+    """What would help a fit that diverged, from what it saw: the step against 'auto''s, the features' scales.
+
+    With the default conditioning, scaling the features changes nothing
+    (training is scale-free), so the advice is about the step: how it
+    compares with what ``learning_rate='auto'`` gives these data. Without
+    conditioning, features on very different scales are named too.
+    """
+    step = getattr(state.optimizer, "learning_rate", None)
+    derived = est._solver.follows_curvature and len(network.layers) == 1  # 'auto' from the data: 1 / L(b)
+    if step is None:  # (no optimizer: the solver chooses its own steps)
+        advice = [f"Check the data for extreme values ({est.solver!r} chooses its own steps: a smaller "
+                  "learning_rate would not help it)."]  # fmt: skip
+    elif est.learning_rate == "auto":
+        advice = [f"The adapted step was {step:.3g}; try a smaller learning_rate, or solver='lbfgs'."]
+    else:
+        try:  # what 'auto' would be for these data, in these coordinates
+            auto = StepPolicy.of(est, head).auto_step(network, X, sample_weight, state.loss_unit) if derived else None
+        except Exception:  # advice only: never hide the divergence behind another error
+            auto = None
+        if auto is not None and step > auto:
+            advice = [
+                f"learning_rate={step:g} is {step / auto:.3g} times the step learning_rate='auto' gives these "
+                f"data ({auto:.3g}): try learning_rate='auto', or a smaller learning_rate."
+            ]
+        else:
+            advice = [f"Try a smaller learning_rate than {step:g}" + (", or learning_rate='auto'." if derived else ".")]
+    if est.conditioning is None and state.moments is not None:
+        spread = np.sqrt(Moments(*state.moments[0]).variance)
+        spread = spread[spread > 0]
+        if spread.size and spread.max() > 100 * spread.min():
+            advice.append(
+                f"With conditioning=None the features' scales, from {spread.min():.3g} to {spread.max():.3g}, "
+                "set the step: scale them (sklearn.preprocessing.StandardScaler), or keep conditioning='auto'."
+            )
+    return " ".join(advice)
 
 
 def _fingerprint(*arrays):

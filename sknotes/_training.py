@@ -75,7 +75,7 @@ class TrainingConfig:
         The unit of the validation score: an epoch improves it when it rises
         by more than ``tol * score_unit`` (the regressors' unit of the
         objective for a validation loss, so that ``tol`` stays relative).
-    dropout : bool, default=False
+    draws_masks : bool, default=False
         Whether the objective draws dropout masks: it is then given
         ``state.rng``, else ``None``.
     verbose : bool, default=False
@@ -96,7 +96,7 @@ class TrainingConfig:
     score_unit: float = 1.0
     same_data: bool = False
     shuffle: bool = True
-    dropout: bool = False
+    draws_masks: bool = False
     verbose: bool = False
     schedule: object = None
 
@@ -194,7 +194,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
     ----------
     objective : callable
         ``objective(theta, X, Y, sample_weight=..., rng=...) -> (J, grad)`` on a batch
-        (``rng`` draws dropout masks, see ``config.dropout``). ``grad`` may
+        (``rng`` draws dropout masks, see ``config.draws_masks``). ``grad`` may
         be an array that the objective overwrites at its next call; so may
         the batch ``X`` and ``Y`` it is given be overwritten afterwards.
     theta : ndarray of shape (n_params,)
@@ -247,10 +247,10 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
         tol, patience, unit = config.tol, config.n_iter_no_change, state.loss_unit
         if tol == 0 and validation_score is None:  # tol=0 never stops on the objective
             tol = None
-        best_theta, reason, retaken, curve_start = None, "", False, len(state.loss_curve)
+        best_theta, reason, converged, retaken, curve_start = None, "", False, False, len(state.loss_curve)
         shuffled = config.shuffle and batch_size < n_samples
-        rng = state.rng if config.dropout else None
-        checkpoint = _Checkpoint(save_rng=shuffled or config.dropout)  # an epoch that draws nothing needs no copy
+        rng = state.rng if config.draws_masks else None
+        checkpoint = _Checkpoint(save_rng=shuffled or config.draws_masks)  # an epoch that draws nothing needs no copy
         schedule, optimizer = config.schedule or Constant(), state.optimizer
         for _ in range(config.max_iter):
             start, epoch = time.perf_counter(), state.n_iter + 1
@@ -304,7 +304,7 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 optimizer.learning_rate = base
                 raise
             if stop:
-                reason = "a callback asked to stop"
+                reason, converged = "a callback asked to stop", True
                 break
             if tol is not None and state.no_improvement_count > patience:
                 clock = schedule.stall(Clock(*state.clock), state.learning_rate_curve[-1])
@@ -325,13 +325,13 @@ def train(objective, theta, state, X, Y, sample_weight=None, config=TrainingConf
                 reason = f"the {what} did not improve by more than tol={tol:g} for {patience + 1} epochs in a row"
                 if type(schedule) is not Constant:
                     reason += f" (learning rate {state.learning_rate_curve[-1]:.3g})"
+                converged = True
                 break
         else:
             if config.tol is not None:
                 reason = f"max_iter={config.max_iter} epochs reached"
         if best_theta is not None:
             theta = best_theta
-        converged = bool(reason) and not reason.startswith("max_iter")
         return _stopped(Result(theta, state, converged, reason=reason), config)
 
 
@@ -523,7 +523,7 @@ def _interrupted(theta, state):
 
 class TrainingDiverged(ValueError):
     """The objective became non-finite or exploded at ``epoch``: a ``ValueError`` whose message the estimator
-    completes with what would help (:meth:`sknotes._base.BaseNetworkEstimator._divergence_advice`)."""
+    completes with what would help (:func:`sknotes._stepping.divergence_advice`)."""
 
     def __init__(self, epoch, value, advice="Try a smaller learning_rate."):
         self.epoch, self.value = epoch, value

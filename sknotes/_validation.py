@@ -71,13 +71,13 @@ def _kind(filename):
 
 
 def _one_of(solvers):
-    """``solver='adam', solver='rmsprop' or solver='sgd'``: the epoch-wise solvers, in sorted order."""
+    """``solver='adam', solver='rmsprop' or solver='sgd'``: the solvers that take steps, in sorted order."""
     names = [f"solver='{name}'" for name in sorted(solvers)]
     return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
-class stochastic_only:
-    """Decorator: the method exists only for the epoch-wise solvers, as scikit-learn's ``available_if``.
+class step_solvers_only:
+    """Decorator: the method exists only for the solvers that take steps, as scikit-learn's ``available_if``.
 
     ``hasattr(est, "partial_fit")`` is False with ``solver='lbfgs'`` (so that
     ``dask_ml``'s ``Incremental`` refuses the estimator up front), and calling

@@ -48,7 +48,7 @@ def true_objective(est, layers, X, Y):
     sizes = [W.shape[0] for W, _ in layers] + [layers[-1][0].shape[1]]
     network = Network(sizes, activation, est.out_activation_)
     theta = network.pack(layers)
-    loss = LOSSES[est._head.loss(est)].function
+    loss = LOSSES[est._head.loss].function
     objective = lambda t: network.objective(t, X, Y, loss, weight_decay=est.weight_decay)  # noqa: E731
     J, grad = objective(theta)
     assert check_gradient(objective, theta) < 1e-5  # the reference gradient is itself right

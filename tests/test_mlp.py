@@ -19,7 +19,6 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 from sknotes.nn import Network, check_gradient
 from sknotes.nn.coordinates import Standardisation
-from sknotes.nn.losses import bind
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -59,10 +58,10 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
         [4, *est.hidden_layer_sizes, est.n_outputs_], activation, est.out_activation_,
         coordinates=Standardisation(**state.coordinates),
     )  # fmt: skip
-    loss = bind(est._head.loss(est), 1.0 / unit, **est._loss_parameters())
+    loss = est._head.bound_loss(1.0 / unit)
     objective = partial(network.objective, loss=loss, weight_decay=est.weight_decay / unit)
     theta = network.from_layers(est._layers()) + 0.05 * rng.normal(size=network.n_params)
-    Y = est._head.encode(est, y, first_call=False, incremental=False).astype(float)
+    Y = est._head.encode(y, first_call=False, incremental=False).astype(float)
     sw = rng.uniform(0.5, 2, size=12)
 
     def value_and_gradient(t):  # the objective reuses its gradient array: copy it before the next call

@@ -60,14 +60,28 @@ class Loss(NamedTuple):
     within ``mu / 2`` of it, of curvature ``1 / mu``, which the solvers that
     need a gradient everywhere minimise for smaller and smaller ``mu``
     (``sknotes._training.train_smoothed``).
+
+    ``domain`` is that of the targets: 'real', or 'non-negative' (counts,
+    for the Poisson loss). ``link`` maps a mean target to the raw output
+    that predicts it (the inverse of the output activation; None for the
+    identity): ``log`` for the Poisson loss, whose outputs are log-means.
+    Its curvature ``mu = exp(z)`` has no bound; ``curvature`` is then a
+    function of the raw output, and the ``'auto'`` step takes it where a
+    model that predicts the mean target starts (:meth:`curvature_at`).
     """
 
     function: Callable
     out_activation: str
     targets: str
-    curvature: float = 1.0
+    curvature: object = 1.0
     parameters: dict = {}
     smooth: bool = True
+    domain: str = "real"
+    link: Callable = None
+
+    def curvature_at(self, z):
+        """The curvature bound at the raw outputs ``z`` (the largest over outputs): ``curvature`` or its value."""
+        return float(np.max(self.curvature(np.asarray(z, np.float64)))) if callable(self.curvature) else self.curvature
 
 
 def squared_error(Y, Z):
@@ -181,7 +195,7 @@ LOSSES = {
         huber,
         "identity",
         "values",
-        parameters={"delta": Setting(1.0, "Threshold of the Huber loss, in units of y.", **POSITIVE)},
+        parameters={"delta": Setting("Threshold of the Huber loss, in units of y.", **POSITIVE)},
     ),
     "binary_crossentropy": Loss(binary_crossentropy, "sigmoid", "labels", curvature=0.25),
     "categorical_crossentropy": Loss(categorical_crossentropy, "softmax", "labels", curvature=0.5),

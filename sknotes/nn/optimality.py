@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 #: "Far from the optimum", in units of tol: a full-batch fit does not stop by tol while, extrapolated, its
-#: objective would still fall by more than this many times tol (:class:`~sknotes._training.TrainingConfig`'s
+#: objective would still fall by more than this many times tol (the training configuration's
 #: ``far``), and a linear least-squares fit that stops this far above its minimum warns.
 FAR_FROM_OPTIMUM = 10.0
 

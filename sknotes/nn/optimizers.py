@@ -21,10 +21,10 @@ import numpy as np
 
 from .settings import DECAY, POSITIVE, Setting
 
-_EPSILON = Setting(1e-8, "Constant added to a root mean square before dividing by it.", **POSITIVE)
+_EPSILON = Setting("Constant added to a root mean square before dividing by it.", **POSITIVE)
 
 
-class _Scratch:
+class _Workspace:
     """A work array for the temporaries of a step: not state, so it is left out of pickles and copies."""
 
     _work = None
@@ -39,7 +39,7 @@ class _Scratch:
         return work
 
 
-class SGD(_Scratch):
+class SGD(_Workspace):
     """(Mini-batch) gradient descent, optionally with momentum or Nesterov momentum.
 
     Plain: ``theta <- theta - eta g``. With momentum ``mu``, a velocity
@@ -84,8 +84,8 @@ class SGD(_Scratch):
     """
 
     HYPERPARAMETERS = {
-        "momentum": Setting(0.9, "Momentum ``mu``: the share of the last step kept in the next.", **DECAY),
-        "nesterov": Setting(True, "Nesterov's momentum: the velocity applied before the gradient is taken.", "bool"),
+        "momentum": Setting("Momentum ``mu``: the share of the last step kept in the next.", **DECAY),
+        "nesterov": Setting("Nesterov's momentum: the velocity applied before the gradient is taken.", "bool"),
     }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
     STATE = ("velocity", "t", "previous_loss", "learning_rate", "accepted")
@@ -140,7 +140,7 @@ class SGD(_Scratch):
             params += self.velocity
 
 
-class RMSProp(_Scratch):
+class RMSProp(_Workspace):
     """RMSProp: each weight's step divided by a running root mean square of its gradients.
 
     ``v <- rho v + (1 - rho) g^2`` and ``theta <- theta - eta g / (sqrt(v) + epsilon)``
@@ -165,7 +165,7 @@ class RMSProp(_Scratch):
     """
 
     HYPERPARAMETERS = {
-        "rho": Setting(0.9, "Decay rate of the running mean of squared gradients.", **DECAY),
+        "rho": Setting("Decay rate of the running mean of squared gradients.", **DECAY),
         "epsilon": _EPSILON,
     }
     #: What a step changes: the attributes to save and restore to go back to a previous step.
@@ -194,7 +194,7 @@ class RMSProp(_Scratch):
         params -= step
 
 
-class Adam(_Scratch):
+class Adam(_Workspace):
     """Adam: steps scaled by running estimates of the gradient's first and second moments.
 
     ``m <- beta_1 m + (1 - beta_1) g``, ``v <- beta_2 v + (1 - beta_2) g^2``,
@@ -218,8 +218,8 @@ class Adam(_Scratch):
     """
 
     HYPERPARAMETERS = {
-        "beta_1": Setting(0.9, "Decay rate of the running mean of gradients.", **DECAY),
-        "beta_2": Setting(0.999, "Decay rate of the running mean of squared gradients.", **DECAY),
+        "beta_1": Setting("Decay rate of the running mean of gradients.", **DECAY),
+        "beta_2": Setting("Decay rate of the running mean of squared gradients.", **DECAY),
         "epsilon": _EPSILON,
     }
     #: What a step changes: the attributes to save and restore to go back to a previous step.

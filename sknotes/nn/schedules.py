@@ -90,7 +90,7 @@ class InvScaling(Constant):
 
     HYPERPARAMETERS = {
         "power_t": Setting(
-            0.5, "Exponent of the inverse scaling, ``eta / (t + 1)^power_t``.", low=0.0, high=None, closed="left"
+            "Exponent of the inverse scaling, ``eta / (t + 1)^power_t``.", low=0.0, high=None, closed="left"
         ),
     }
 
@@ -155,7 +155,6 @@ class Cosine(Constant):
 
     HYPERPARAMETERS = {
         "warmup": Setting(
-            0,
             "Epochs over which the rate rises linearly to ``learning_rate`` before it decays.",
             kind="int",
             low=0,

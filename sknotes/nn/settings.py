@@ -1,11 +1,12 @@
-"""What the core's parts declare for the estimators that use them: settings with a default and allowed values.
+"""What the core's parts declare for the estimators that use them: settings with their allowed values.
 
 An optimizer's hyperparameters (momentum, Adam's decay rates) and a loss's
 parameters (Huber's delta) are estimator parameters of the same names. Each
-part declares them here, once, with their default, their allowed values and
-a line of description: the estimators build their parameter validation and
-their documentation from these declarations, so adding a part never means
-writing its settings out again elsewhere.
+part declares them here, once, with their allowed values and a line of
+description: the estimators build their parameter validation and their
+documentation from these declarations, so adding a part never means writing
+its settings out again elsewhere. Their defaults are the estimators'
+constructors' (scikit-learn's one source of them), not declared here.
 """
 
 from typing import NamedTuple
@@ -17,15 +18,14 @@ class Setting(NamedTuple):
     ``kind`` is 'real', 'int' or 'bool'. A number lies between ``low`` and ``high``
     (``None``: unbounded), each end included or not as ``closed`` says
     ('left', 'right', 'both' or 'neither', as scikit-learn's ``Interval``).
-    ``default`` is the estimators' default; ``doc`` describes it there.
+    ``doc`` describes it in the estimators' docstrings.
 
     Examples
     --------
-    >>> Setting(0.9, "Momentum.", low=0.0, high=1.0, closed="left").default
-    0.9
+    >>> Setting("Momentum.", low=0.0, high=1.0, closed="left").closed
+    'left'
     """
 
-    default: object
     doc: str
     kind: str = "real"
     low: float = None

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from sknotes import MLPFromScratch
 from sknotes.nn import OPTIMIZERS, SGD, Adam, RMSProp
 from sknotes.nn.settings import Setting
 
@@ -34,7 +35,9 @@ CONFIGS = {
 
 
 def _at_declared_defaults(Optimizer):
-    return lambda: Optimizer(0.01, **{name: setting.default for name, setting in Optimizer.HYPERPARAMETERS.items()})
+    """The optimizer at the estimators' defaults of its hyperparameters (their constructors': one source)."""
+    defaults = MLPFromScratch().get_params()
+    return lambda: Optimizer(0.01, **{name: defaults[name] for name in Optimizer.HYPERPARAMETERS})
 
 
 # an optimizer added to the registry is checked here too, at the estimators' defaults of its hyperparameters
