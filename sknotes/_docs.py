@@ -215,7 +215,7 @@ MLP_PARAMETERS = """    hidden_layer_sizes : int or array-like of int, default={
         ``1 / (1 - dropout)``. Not applied at prediction; refused with 'lbfgs'."""
 
 LOSS_PARAMETERS = """    loss : {{{losses}}}, default='{loss}'
-        Per-sample loss of the residual, summed over the targets:
+        Per-sample loss, summed over the targets:
 
 {loss_list}
 

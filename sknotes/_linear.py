@@ -15,6 +15,11 @@ class LinearRegressorGD(NetworkRegressor):
     reaches :class:`~sklearn.linear_model.Ridge` with ``alpha = n_samples *
     weight_decay`` (:class:`~sklearn.linear_model.LinearRegression` when
     ``weight_decay=0``). Several targets are fitted at once when ``y`` is 2-D.
+    With ``loss='poisson'`` it is a Poisson regression of counts, ``y ~
+    Poisson(exp(x w + b))`` (log link), and reaches
+    :class:`~sklearn.linear_model.PoissonRegressor` with ``alpha =
+    weight_decay`` (both minimise half the mean deviance plus ``alpha / 2
+    ||w||^2``).
 
     Parameters
     ----------
@@ -31,7 +36,7 @@ class LinearRegressorGD(NetworkRegressor):
         Bias ``b``.
 
     out_activation_ : str
-        Always 'identity'.
+        'identity', or 'exp' with ``loss='poisson'`` (predictions ``exp(x w + b)``).
 
     {attributes}
 
@@ -39,6 +44,7 @@ class LinearRegressorGD(NetworkRegressor):
     --------
     sklearn.linear_model.Ridge : Closed-form solution of the same objective with squared error.
     sklearn.linear_model.SGDRegressor : Per-sample stochastic gradient descent.
+    sklearn.linear_model.PoissonRegressor : The same objective with ``loss='poisson'``, by L-BFGS or Newton.
     MLPRegressorFromScratch : The same with hidden layers.
 
     Notes

@@ -146,13 +146,15 @@ class MLPFromScratch(NetworkClassifier):
         self.diagnostics = diagnostics
 
 
-@fill_doc(mlp_attributes=_MLP_ATTRIBUTES.format(outputs="always 'identity'"))
+@fill_doc(mlp_attributes=_MLP_ATTRIBUTES.format(outputs="'identity', or 'exp' with ``loss='poisson'``"))
 class MLPRegressorFromScratch(NetworkRegressor):
     """Multi-layer perceptron regressor built on the notes' backprop core.
 
     Hidden layers ``h_l = f(h_{{l-1}} W_l + b_l)`` feed a linear output layer,
     one unit per target, trained on the squared, absolute or Huber error plus
-    an optional L2 penalty by back-propagation.
+    an optional L2 penalty by back-propagation. With ``loss='poisson'`` the
+    outputs are log-means of counts (predictions ``exp(z)``), as in
+    scikit-learn's ``MLPRegressor(loss='poisson')``.
 
     Parameters
     ----------

@@ -56,6 +56,7 @@ _ACTIVATION_OPS = {
     "sigmoid": "Sigmoid",
     "logistic": "Sigmoid",  # scikit-learn's name for the sigmoid
     "softmax": "Softmax",  # over the last axis, the classes, at every opset
+    "exp": "Exp",  # the Poisson loss's outputs are log-means
 }
 
 #: ONNX element type and NumPy dtype of the computation for each float tensor type.
@@ -199,8 +200,13 @@ def _labels(scope, operator, container, class_scores):
 
 
 def _convert_regressor(scope, operator, container):
-    """skl2onnx converter of a regressor: the network's outputs, shape (n_samples, n_outputs)."""
-    _network_scores(scope, operator, container, output=operator.outputs[0].full_name)
+    """skl2onnx converter of a regressor: the network's outputs through ``out_activation_`` (identity, or exp for
+    the Poisson loss), shape (n_samples, n_outputs)."""
+    activation, output = operator.raw_operator.out_activation_, operator.outputs[0].full_name
+    if activation == "identity":
+        _network_scores(scope, operator, container, output=output)
+    else:
+        _node(scope, container, _activation_op(activation), [_network_scores(scope, operator, container)], output)
 
 
 def _convert_classifier(scope, operator, container):

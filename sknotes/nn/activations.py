@@ -98,6 +98,16 @@ def softmax_backward(A, dA, out=None):
     return np.multiply(A, centred, out=out)
 
 
+def exp(Z, out=None):
+    """a = exp(z): the output activation of the Poisson loss (outputs are log-means)."""
+    return np.exp(Z, out=out)
+
+
+def exp_backward(A, dA, out=None):
+    """f'(z) = exp(z) = a."""
+    return np.multiply(dA, A, out=out)
+
+
 #: Registry of activations by name. Parameter validation builds its choices from these keys.
 ACTIVATIONS = {
     "identity": Activation(identity, identity_backward),
@@ -105,9 +115,10 @@ ACTIVATIONS = {
     "tanh": Activation(tanh, tanh_backward),
     "sigmoid": Activation(sigmoid, sigmoid_backward, init_factor=2.0),
     "softmax": Activation(softmax, softmax_backward, hidden=False),
+    "exp": Activation(exp, exp_backward, hidden=False),
 }
 
-#: Activations that may be used in hidden layers (softmax is an output activation only).
+#: Activations that may be used in hidden layers (softmax and exp are output activations only).
 HIDDEN_ACTIVATIONS = tuple(name for name, activation in ACTIVATIONS.items() if activation.hidden)
 
 #: Other names of activations: 'logistic' is scikit-learn's name for the sigmoid.

@@ -23,6 +23,8 @@ binary_crossentropy       sigmoid                 -y log p - (1 - y) log(1 - p),
                                                   p = sigmoid(z)
 categorical_crossentropy  softmax                 -sum_k y_k log p_k, p = softmax(z)
 hinge                     identity                max(0, 1 - t z), t = 2 y - 1
+poisson                   exp                     y log(y / mu) - y + mu, mu = exp(z)
+                                                  (half the Poisson deviance)
 ========================  ======================  ===================================
 """
 
@@ -30,7 +32,7 @@ from functools import partial
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, xlogy
 
 from .settings import POSITIVE, Setting
 
@@ -187,6 +189,21 @@ def hinge(Y, Z, smoothing=0.0):
     return np.where(active, margin, 0).sum(axis=1), np.where(active, -T, 0).astype(Z.dtype)
 
 
+def poisson(Y, Z):
+    """Half the Poisson deviance of ``mu = exp(z)`` against counts ``y >= 0``: ``y log(y / mu) - y + mu``.
+
+    Written as ``mu - y z + (y log y - y)``, it is 0 where ``mu = y`` (the
+    term in parentheses is 0 for ``y = 0``); gradient ``mu - y``. The mean
+    over the rows is the objective of scikit-learn's ``PoissonRegressor``
+    (``1 / (2 n) sum_i deviance_i``). An output so large that ``mu``
+    overflows gives an infinite loss, which training reports as divergence.
+    """
+    with np.errstate(over="ignore"):
+        mu = _exp(np.array(Z, copy=True))
+    per_output = mu - Y * Z + (xlogy(Y, Y) - Y)
+    return per_output.sum(axis=1), np.subtract(mu, Y, out=mu)
+
+
 #: Registry of losses by name, each with the output activation it is fused with.
 LOSSES = {
     "squared_error": Loss(squared_error, "identity", "values"),
@@ -200,6 +217,7 @@ LOSSES = {
     "binary_crossentropy": Loss(binary_crossentropy, "sigmoid", "labels", curvature=0.25),
     "categorical_crossentropy": Loss(categorical_crossentropy, "softmax", "labels", curvature=0.5),
     "hinge": Loss(hinge, "identity", "labels", smooth=False),
+    "poisson": Loss(poisson, "exp", "values", curvature=np.exp, domain="non-negative", link=np.log),
 }
 
 

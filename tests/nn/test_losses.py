@@ -33,6 +33,8 @@ def _targets(name, rng, n_samples=N_SAMPLES, n_outputs=N_OUTPUTS):
         return np.eye(n_outputs)[rng.integers(n_outputs, size=n_samples)]
     if name in ("binary_crossentropy", "hinge"):
         return rng.integers(0, 2, size=(n_samples, n_outputs)).astype(np.float64)
+    if LOSSES[name].domain == "non-negative":  # counts, zeros included
+        return rng.poisson(2.0, size=(n_samples, n_outputs)).astype(np.float64)
     return rng.normal(size=(n_samples, n_outputs))
 
 

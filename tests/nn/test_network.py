@@ -21,6 +21,8 @@ def _targets(loss_name, n_outputs, rng, n_samples=N_SAMPLES):
         return np.eye(n_outputs)[rng.integers(n_outputs, size=n_samples)]
     if loss_name in ("binary_crossentropy", "hinge"):
         return rng.integers(0, 2, size=(n_samples, n_outputs)).astype(np.float64)
+    if LOSSES[loss_name].domain == "non-negative":  # counts, zeros included
+        return rng.poisson(2.0, size=(n_samples, n_outputs)).astype(np.float64)
     return rng.normal(size=(n_samples, n_outputs))
 
 
