@@ -38,12 +38,14 @@ from ._solvers import SOLVERS, step_solvers_phrase
 from ._stepping import StepPolicy, divergence_advice, warn_if_ignored
 from ._training import TrainingConfig, TrainingDiverged, TrainingState, train, train_smoothed
 from ._validation import caller_stacklevel, choices, step_solvers_only
-from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS, Network
+from .nn import ACTIVATIONS, LOSSES, Network
 from .nn.activations import ALIASES
 from .nn.coordinates import Moments
 from .nn.layers import INITIALISATIONS
+from .nn.losses import LOSS_SETTINGS, REGRESSION_LOSSES
 from .nn.optimality import FAR_FROM_OPTIMUM
-from .nn.schedules import SCHEDULES, Clock
+from .nn.optimizers import OPTIMIZER_SETTINGS
+from .nn.schedules import SCHEDULE_SETTINGS, SCHEDULES, Clock
 
 _DTYPES = (np.float64, np.float32)
 
@@ -53,15 +55,6 @@ def _constraint(setting):
     if setting.kind == "bool":
         return ["boolean"]
     return [Interval(Integral if setting.kind == "int" else Real, setting.low, setting.high, closed=setting.closed)]
-
-
-#: The optimizers' hyperparameters, by name (several optimizers may share one, like epsilon).
-OPTIMIZER_SETTINGS = {name: s for optimizer in OPTIMIZERS.values() for name, s in optimizer.HYPERPARAMETERS.items()}
-#: The regressors' losses and their parameters (like Huber's delta).
-REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.targets == "values")
-LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[loss].parameters.items()}
-#: The learning-rate schedules' hyperparameters (power_t, warmup).
-SCHEDULE_SETTINGS = {name: s for schedule in SCHEDULES.values() for name, s in schedule.HYPERPARAMETERS.items()}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sklearn.base import ClassifierMixin
 from ._solvers import SOLVERS, STEP_SOLVERS
 from .nn import ACTIVATIONS, LOSSES, OPTIMIZERS
 from .nn.coordinates import MAX_MIXED_FEATURES
+from .nn.losses import REGRESSION_LOSSES
 from .nn.optimality import FAR_FROM_OPTIMUM
 from .nn.schedules import SCHEDULES
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR
@@ -396,7 +397,7 @@ def _fields(cls, values):
     }
     fields["schedule"] = SCHEDULE.format(**fields)
     if "loss" in defaults:
-        losses = [name for name, loss in LOSSES.items() if loss.targets == "values"]
+        losses = REGRESSION_LOSSES
         fields["losses"] = ", ".join(repr(name) for name in losses)
         fields["loss_list"] = "\n".join(_item(name, LOSSES[name].function) for name in losses)
         fields["loss_settings"] = "\n".join(

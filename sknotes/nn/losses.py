@@ -220,6 +220,10 @@ LOSSES = {
     "poisson": Loss(poisson, "exp", "values", curvature=np.exp, domain="non-negative", link=np.log),
 }
 
+#: The regressors' losses (those of values) and their parameters (like Huber's delta), by name.
+REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.targets == "values")
+LOSS_SETTINGS = {name: s for loss in REGRESSION_LOSSES for name, s in LOSSES[loss].parameters.items()}
+
 
 def bind(name, scale=1.0, **parameters):
     """The loss ``name`` of :data:`LOSSES` with its parameters bound, its values and gradients times ``scale``.

@@ -255,3 +255,5 @@ class Adam(_Workspace):
 
 #: Registry of optimizers by solver name ('lbfgs' is handled by scipy.optimize in the training loop).
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam}
+#: The optimizers' hyperparameters, by name (several optimizers may share one, like epsilon).
+OPTIMIZER_SETTINGS = {name: s for optimizer in OPTIMIZERS.values() for name, s in optimizer.HYPERPARAMETERS.items()}

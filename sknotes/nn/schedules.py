@@ -181,3 +181,5 @@ class Cosine(Constant):
 
 #: Registry of schedules by name (the estimators' ``learning_rate_schedule``).
 SCHEDULES = {"constant": Constant, "invscaling": InvScaling, "adaptive": Adaptive, "cosine": Cosine}
+#: The schedules' hyperparameters (power_t, warmup), by name.
+SCHEDULE_SETTINGS = {name: s for schedule in SCHEDULES.values() for name, s in schedule.HYPERPARAMETERS.items()}
