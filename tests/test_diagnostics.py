@@ -75,8 +75,6 @@ def test_off_by_default_stores_none(Estimator):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_the_fit_is_bit_for_bit_the_same_with_diagnostics_on(Estimator, solver):
     X, y = data(Estimator)
-    if solver == "lbfgs" and Estimator.__name__ == "LinearSVMGD":
-        pytest.skip("the hinge has no gradient for 'lbfgs' to follow")
     extra = {"hidden_layer_sizes": (6, 5)} if is_mlp(Estimator) else {}
     for batch_size in (None, 16):
         off = make(Estimator, solver=solver, batch_size=batch_size, max_iter=8, **extra)
