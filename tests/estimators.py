@@ -17,8 +17,8 @@ fixture; cases that differ by kind of estimator make one test per kind, each wit
 never a skip. No test parametrises over the classes itself (scikit-learn's ``parametrize_with_checks``, over
 instances of ``ESTIMATORS``, aside). The solvers come from the solver registry in the same way.
 
-Below the lists: small seeded instances and data for any estimator, and what a fitted estimator says (the helpers
-of the contract tests).
+Below the lists: small seeded instances and data for any estimator, a regressor's targets drawn from the domain its
+loss declares (``target_domain``), and what a fitted estimator says (the helpers of the contract tests).
 
 (The lists live here, not in ``tests/conftest.py``, because test modules import them, and a conftest cannot be
 imported reliably: the repository root has a ``conftest.py`` too, and pytest imports both under the module name
@@ -110,15 +110,58 @@ def make(Est, **params):
     return est.set_params(**{"random_state": 0, **params})
 
 
-def data(Est, n_samples=60, seed=0):
-    """Well-scaled data for the estimator: 3 classes (classifiers) or a noisy linear target (regressors)."""
+def target_domain(est):
+    """The targets the estimator (class or instance) can be fitted on: for a regressor, the ``domain`` its loss
+    declares in the loss registry (``sknotes.nn.LOSSES``): "real" (any real target, also for a loss that declares
+    none) or "non-negative" (Poisson: >= 0, with a positive sum); None for a classifier."""
+    est = est() if inspect.isclass(est) else est
+    if not is_regressor(est):
+        return None
+    return getattr(LOSSES[est.get_params()["loss"]], "domain", "real")
+
+
+def counts(rng, log_mean):
+    """Poisson counts of mean ``exp(log_mean)`` (floats), not all zero: targets a log-link model can fit."""
+    y = rng.poisson(np.exp(log_mean)).astype(float)
+    if not y.any():
+        y[np.argmax(log_mean)] = 1.0
+    return y
+
+
+def into_domain(y, domain):
+    """Targets drawn on the whole real line, moved into ``domain``: the same array ("real"), or the absolute values
+    with every target column's sum positive ("non-negative")."""
+    if domain == "real":
+        return y
+    if domain == "non-negative":
+        y = np.abs(np.asarray(y, dtype=float))
+        columns = y.reshape(y.shape[0], -1)  # a view: one column per target
+        columns[0, columns.sum(axis=0) == 0] = 1.0
+        return y
+    raise ValueError(f"no test data for the target domain {domain!r}")
+
+
+def regression_targets(rng, linear, domain):
+    """Targets in ``domain`` that follow the linear score ``linear`` (one per row): the score plus a little noise
+    ("real"), or Poisson counts whose log-mean is a quarter of the score ("non-negative")."""
+    if domain == "real":
+        return linear + 0.1 * rng.normal(size=linear.shape[0])
+    if domain == "non-negative":
+        return counts(rng, linear / 4)
+    raise ValueError(f"no test data for the target domain {domain!r}")
+
+
+def data(est, n_samples=60, seed=0):
+    """Well-scaled data for the estimator (class or instance): 3 classes (classifiers), or a regressor's targets
+    from the domain its loss declares (``target_domain``), along a linear score of the features."""
     rng = np.random.RandomState(seed)
-    if is_classifier(Est()):
+    domain = target_domain(est)
+    if domain is None:
         y = np.arange(n_samples) % 3
         X = rng.normal(size=(n_samples, 3)) + 1.5 * np.eye(3)[y]
         return X, y
     X = rng.normal(size=(n_samples, 3))
-    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=n_samples)
+    return X, regression_targets(rng, X @ np.array([1.0, -2.0, 0.5]), domain)
 
 
 def pf_kwargs(est, y):

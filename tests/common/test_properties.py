@@ -24,13 +24,16 @@ import numpy as np
 import pytest
 from estimators import (
     CLASSIFIERS,
+    REGRESSION_LOSSES,
     SOLVERS,
     STOCHASTIC,
     assert_valid_outputs,
     has_probabilities,
+    into_domain,
     is_mlp,
     name,
     supports_multilabel,
+    target_domain,
 )
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -99,7 +102,7 @@ def is_unfitted(est):
 @st.composite
 def problems(draw, Est, solvers=SOLVERS, early_stopping=True, balanced=True):
     """An estimator of class ``Est`` (unfitted, all parameters drawn) and data (X, y, sample_weight, classes) it can
-    be fitted on."""
+    be fitted on: a regressor's targets in the domain of the loss drawn for it (``target_domain``)."""
     solver = draw(st.sampled_from(solvers))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     classifier = Est in CLASSIFIERS
@@ -168,8 +171,9 @@ def problems(draw, Est, solvers=SOLVERS, early_stopping=True, balanced=True):
             choices.append("balanced")
         est.set_params(class_weight=draw(st.sampled_from(choices)))
     if not classifier:
-        est.set_params(loss=draw(st.sampled_from(["squared_error", "absolute_error", "huber"])))
+        est.set_params(loss=draw(st.sampled_from(REGRESSION_LOSSES)))
         est.set_params(delta=draw(st.sampled_from([0.5, 1.0, 5.0])))
+        y = into_domain(y, target_domain(est))
     event(f"{name(Est)} {solver} {np.dtype(dtype).name}")
     return est, X, y, sample_weight, classes
 

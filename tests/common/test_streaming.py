@@ -23,6 +23,8 @@ from estimators import (
     params,
     pf_kwargs,
     quietly,
+    regression_targets,
+    target_domain,
 )
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier
@@ -103,13 +105,13 @@ def test_the_declared_classes_decide_the_head_not_the_first_chunk(Classifier):
 
 
 def _stream_data(Est):
-    """6000 rows of 5 standard normal features and a linear rule (a class, or a value)."""
+    """6000 rows of 5 standard normal features and a linear rule (a class, or a value of the estimator's domain)."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(6000, 5))
     score = X @ rng.normal(size=5)
     if is_classifier(Est()):
         return X, (score > 0).astype(int)
-    return X, score + 0.1 * rng.normal(size=6000)
+    return X, regression_targets(rng, score, target_domain(Est))
 
 
 def _stream(est, X, y, passes):
