@@ -1,12 +1,28 @@
 """Fixtures shared by the whole test suite: the random generator, the BLAS-thread limit, and the estimators.
 
-``Estimator``, ``Classifier`` and ``Regressor`` run a test once per public estimator of that kind, found from
-``sknotes.__all__`` (``tests/estimators.py``): a new estimator is covered without editing any list.
+The estimator fixtures are the one way a test runs once per estimator class. A test takes one of them as an
+argument and runs once per class of the list of ``tests/estimators.py`` it is built from, with the class name as
+the test id: ``Estimator`` (``ESTIMATORS``), ``Classifier``, ``Regressor``, ``MLP``, ``LinearModel``,
+``SmoothLinearModel``, ``MultilabelClassifier``, ``SingleLabelClassifier`` and ``ProbabilisticClassifier`` (the
+lists of the same names there, each filtered from ``ESTIMATORS``, itself found from ``sknotes.__all__``: a new
+estimator is covered without editing any list). The test's other parameters come from ``pytest.mark.parametrize``
+beside the fixture; no test parametrises over the classes itself.
 """
 
 import numpy as np
 import pytest
-from estimators import CLASSIFIERS, ESTIMATORS, REGRESSORS, name
+from estimators import (
+    CLASSIFIERS,
+    ESTIMATORS,
+    LINEAR_MODELS,
+    MLPS,
+    MULTILABEL_CLASSIFIERS,
+    PROBABILISTIC_CLASSIFIERS,
+    REGRESSORS,
+    SINGLE_LABEL_CLASSIFIERS,
+    SMOOTH_LINEAR_MODELS,
+    name,
+)
 from threadpoolctl import threadpool_limits
 
 
@@ -44,4 +60,40 @@ def Classifier(request):
 @pytest.fixture(params=REGRESSORS, ids=name)
 def Regressor(request):
     """Each public regressor class in turn."""
+    return request.param
+
+
+@pytest.fixture(params=MLPS, ids=name)
+def MLP(request):
+    """Each public estimator with hidden layers (``hidden_layer_sizes``, ``activation``, ...) in turn."""
+    return request.param
+
+
+@pytest.fixture(params=LINEAR_MODELS, ids=name)
+def LinearModel(request):
+    """Each public estimator without hidden layers (a linear model) in turn."""
+    return request.param
+
+
+@pytest.fixture(params=MULTILABEL_CLASSIFIERS, ids=name)
+def MultilabelClassifier(request):
+    """Each public classifier that takes a label indicator matrix (its scikit-learn tags say so) in turn."""
+    return request.param
+
+
+@pytest.fixture(params=SINGLE_LABEL_CLASSIFIERS, ids=name)
+def SingleLabelClassifier(request):
+    """Each public classifier that takes one label per sample only in turn."""
+    return request.param
+
+
+@pytest.fixture(params=SMOOTH_LINEAR_MODELS, ids=name)
+def SmoothLinearModel(request):
+    """Each public linear model whose loss has a gradient everywhere (not the hinge's kink) in turn."""
+    return request.param
+
+
+@pytest.fixture(params=PROBABILISTIC_CLASSIFIERS, ids=name)
+def ProbabilisticClassifier(request):
+    """Each public classifier with probabilities (``predict_proba``) in turn."""
     return request.param

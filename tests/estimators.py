@@ -1,13 +1,28 @@
 """The estimators under test: every public estimator class of ``sknotes.__all__``, found, never listed by hand.
 
-A new estimator exported by ``sknotes`` is covered by every contract test (``tests/common/``) and by every
-test that takes the ``Estimator``, ``Classifier`` or ``Regressor`` fixture (``tests/conftest.py``), with no
-list to edit. The solvers come from the optimizer registry in the same way. Below the lists: small seeded
-instances and data for any estimator, and what a fitted one says (the helpers of the contract tests).
+One way to run a test once per estimator: the test takes as an argument the fixture of ``tests/conftest.py`` named
+after the list it runs over, and gets one class of it per run (the test id is the class name):
 
-(The lists live here, not in ``tests/conftest.py``, because test modules import them to build their
-parametrisations, and a conftest cannot be imported reliably: the repository root has a ``conftest.py``
-too, and pytest imports both under the module name ``conftest``.)
+- ``Estimator``: every estimator (``ESTIMATORS``); ``Classifier`` (``CLASSIFIERS``); ``Regressor`` (``REGRESSORS``);
+- ``MLP`` (``MLPS``, with hidden layers); ``LinearModel`` (``LINEAR_MODELS``, without); ``SmoothLinearModel``
+  (``SMOOTH_LINEAR_MODELS``, the linear models whose loss has no kink);
+- ``MultilabelClassifier`` (``MULTILABEL_CLASSIFIERS``, the classifiers that take a label indicator matrix);
+  ``SingleLabelClassifier`` (``SINGLE_LABEL_CLASSIFIERS``, the others); ``ProbabilisticClassifier``
+  (``PROBABILISTIC_CLASSIFIERS``, those with ``predict_proba``).
+
+Every list is ``ESTIMATORS`` filtered by what its classes declare, so a new estimator exported by ``sknotes`` is
+covered by every contract test (``tests/common/``) and by every test that takes one of these fixtures, with no list
+to edit. The test's other parameters (a solver, a target, a case) come from ``pytest.mark.parametrize`` beside the
+fixture; cases that differ by kind of estimator make one test per kind, each with its fixture and its own cases,
+never a skip. No test parametrises over the classes itself (scikit-learn's ``parametrize_with_checks``, over
+instances of ``ESTIMATORS``, aside). The solvers come from the solver registry in the same way.
+
+Below the lists: small seeded instances and data for any estimator, a regressor's targets drawn from the domain its
+loss declares (``target_domain``), and what a fitted estimator says (the helpers of the contract tests).
+
+(The lists live here, not in ``tests/conftest.py``, because test modules import them, and a conftest cannot be
+imported reliably: the repository root has a ``conftest.py`` too, and pytest imports both under the module name
+``conftest``.)
 """
 
 import inspect
@@ -25,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 import sknotes
 from sknotes._solvers import SOLVERS as SOLVER_REGISTRY
 from sknotes._solvers import STEP_SOLVERS
+from sknotes.nn import LOSSES
 
 #: Every public estimator class, in the order of ``sknotes.__all__``.
 ESTIMATORS = tuple(
@@ -32,12 +48,13 @@ ESTIMATORS = tuple(
     for name in sknotes.__all__
     if inspect.isclass(getattr(sknotes, name)) and issubclass(getattr(sknotes, name), BaseEstimator)
 )
-CLASSIFIERS = tuple(Est for Est in ESTIMATORS if is_classifier(Est()))
-REGRESSORS = tuple(Est for Est in ESTIMATORS if is_regressor(Est()))
 
 #: The solvers that take steps (one optimizer of the registry each), and all solvers, from the solver registry.
 STOCHASTIC = STEP_SOLVERS
 SOLVERS = tuple(SOLVER_REGISTRY)
+
+#: The regressors' losses, from the loss registry: its losses of values.
+REGRESSION_LOSSES = tuple(loss for loss, entry in LOSSES.items() if entry.targets == "values")
 
 
 def name(Est):
@@ -55,9 +72,29 @@ def supports_multilabel(Est):
     return is_classifier(Est()) and Est().__sklearn_tags__().classifier_tags.multi_label
 
 
+def has_smooth_loss(Est):
+    """Whether every loss the estimator may train on (at its default parameters) has a gradient everywhere: the
+    hinge (LinearSVMGD) has a kink, whose 'auto' fit follows a smoothing continuation (``StepPolicy.smoothings``)."""
+    est = Est()
+    losses = {est.loss} if is_regressor(est) else {head.loss(est) for head in est._heads.values()}
+    return all(LOSSES[loss].smooth for loss in losses)
+
+
 def has_probabilities(Est):
     """Whether the estimator (class or instance) has ``predict_proba``: LinearSVMGD, by design, has not."""
     return hasattr(Est() if inspect.isclass(Est) else Est, "predict_proba")
+
+
+#: The kinds of estimator, each filtered from ``ESTIMATORS`` by what its classes declare: the parametrisation of the
+#: fixture named after it in ``tests/conftest.py`` (``CLASSIFIERS``: ``Classifier``, ...).
+CLASSIFIERS = tuple(Est for Est in ESTIMATORS if is_classifier(Est()))
+REGRESSORS = tuple(Est for Est in ESTIMATORS if is_regressor(Est()))
+MLPS = tuple(Est for Est in ESTIMATORS if is_mlp(Est))
+LINEAR_MODELS = tuple(Est for Est in ESTIMATORS if not is_mlp(Est))
+MULTILABEL_CLASSIFIERS = tuple(Est for Est in CLASSIFIERS if supports_multilabel(Est))
+SINGLE_LABEL_CLASSIFIERS = tuple(Est for Est in CLASSIFIERS if not supports_multilabel(Est))
+PROBABILISTIC_CLASSIFIERS = tuple(Est for Est in CLASSIFIERS if has_probabilities(Est))
+SMOOTH_LINEAR_MODELS = tuple(Est for Est in LINEAR_MODELS if has_smooth_loss(Est))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,15 +110,58 @@ def make(Est, **params):
     return est.set_params(**{"random_state": 0, **params})
 
 
-def data(Est, n_samples=60, seed=0):
-    """Well-scaled data for the estimator: 3 classes (classifiers) or a noisy linear target (regressors)."""
+def target_domain(est):
+    """The targets the estimator (class or instance) can be fitted on: for a regressor, the ``domain`` its loss
+    declares in the loss registry (``sknotes.nn.LOSSES``): "real" (any real target, also for a loss that declares
+    none) or "non-negative" (Poisson: >= 0, with a positive sum); None for a classifier."""
+    est = est() if inspect.isclass(est) else est
+    if not is_regressor(est):
+        return None
+    return getattr(LOSSES[est.get_params()["loss"]], "domain", "real")
+
+
+def counts(rng, log_mean):
+    """Poisson counts of mean ``exp(log_mean)`` (floats), not all zero: targets a log-link model can fit."""
+    y = rng.poisson(np.exp(log_mean)).astype(float)
+    if not y.any():
+        y[np.argmax(log_mean)] = 1.0
+    return y
+
+
+def into_domain(y, domain):
+    """Targets drawn on the whole real line, moved into ``domain``: the same array ("real"), or the absolute values
+    with every target column's sum positive ("non-negative")."""
+    if domain == "real":
+        return y
+    if domain == "non-negative":
+        y = np.abs(np.asarray(y, dtype=float))
+        columns = y.reshape(y.shape[0], -1)  # a view: one column per target
+        columns[0, columns.sum(axis=0) == 0] = 1.0
+        return y
+    raise ValueError(f"no test data for the target domain {domain!r}")
+
+
+def regression_targets(rng, linear, domain):
+    """Targets in ``domain`` that follow the linear score ``linear`` (one per row): the score plus a little noise
+    ("real"), or Poisson counts whose log-mean is a quarter of the score ("non-negative")."""
+    if domain == "real":
+        return linear + 0.1 * rng.normal(size=linear.shape[0])
+    if domain == "non-negative":
+        return counts(rng, linear / 4)
+    raise ValueError(f"no test data for the target domain {domain!r}")
+
+
+def data(est, n_samples=60, seed=0):
+    """Well-scaled data for the estimator (class or instance): 3 classes (classifiers), or a regressor's targets
+    from the domain its loss declares (``target_domain``), along a linear score of the features."""
     rng = np.random.RandomState(seed)
-    if is_classifier(Est()):
+    domain = target_domain(est)
+    if domain is None:
         y = np.arange(n_samples) % 3
         X = rng.normal(size=(n_samples, 3)) + 1.5 * np.eye(3)[y]
         return X, y
     X = rng.normal(size=(n_samples, 3))
-    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=n_samples)
+    return X, regression_targets(rng, X @ np.array([1.0, -2.0, 0.5]), domain)
 
 
 def pf_kwargs(est, y):

@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 import pytest
-from estimators import CLASSIFIERS, ESTIMATORS, REGRESSORS, is_mlp, name
+from estimators import CLASSIFIERS, MLPS, REGRESSORS, is_mlp
 from sklearn.base import is_classifier
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -16,9 +16,6 @@ from sklearn.neural_network import MLPClassifier
 from sknotes import MLPFromScratch
 from sknotes.nn import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS
 from sknotes.nn.activations import ALIASES
-
-MLPS = [Est for Est in ESTIMATORS if is_mlp(Est)]
-
 
 # ---------------------------------------------------------------------------------------------
 # the options come from the registries of the core: a new optimizer, loss or activation needs no edit here
@@ -59,9 +56,8 @@ def test_the_regressors_losses_are_the_losses_of_values_with_their_parameters(Re
             assert_constraint_is_the_setting(Regressor, parameter, setting)
 
 
-@pytest.mark.parametrize("Est", MLPS, ids=name)
-def test_the_mlp_activations_are_the_hidden_activations_and_their_aliases(Est):
-    assert options(Est, "activation") == set(HIDDEN_ACTIVATIONS) | set(ALIASES)
+def test_the_mlp_activations_are_the_hidden_activations_and_their_aliases(MLP):
+    assert options(MLP, "activation") == set(HIDDEN_ACTIVATIONS) | set(ALIASES)
 
 
 def test_there_are_classifiers_and_regressors():
@@ -88,34 +84,38 @@ def test_hidden_layer_sizes_as_an_int_is_one_hidden_layer(classification):
     assert clf.n_layers_ == 3
 
 
-@pytest.mark.parametrize("Est", [Est for Est in ESTIMATORS if is_mlp(Est)], ids=name)
-def test_logistic_is_scikit_learns_name_for_the_sigmoid(Est, classification):
+def test_logistic_is_scikit_learns_name_for_the_sigmoid(MLP, classification):
     X, y = classification
     kwargs = dict(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        logistic = Est(activation="logistic", **kwargs).fit(X, y)
-        sigmoid = Est(activation="sigmoid", **kwargs).fit(X, y)
+        logistic = MLP(activation="logistic", **kwargs).fit(X, y)
+        sigmoid = MLP(activation="sigmoid", **kwargs).fit(X, y)
     for W, W_ref in zip(logistic.coefs_, sigmoid.coefs_):
         np.testing.assert_array_equal(W, W_ref)
     assert logistic.get_params()["activation"] == "logistic"  # the parameter keeps the name it was given
 
 
-@pytest.mark.parametrize("Est", [MLPFromScratch, MLPClassifier])
-def test_warm_start_n_iter_counts_the_last_call_and_the_loss_curve_grows(Est, classification):
-    """Checked on scikit-learn's MLPClassifier in the same test: sknotes does what it does."""
-    X, y = classification
+def assert_warm_start_n_iter_counts_the_last_call_and_the_loss_curve_grows(Est, X, y):
+    extra = {"hidden_layer_sizes": (6,)} if is_mlp(Est) else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = Est(hidden_layer_sizes=(6,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
-        clf.set_params(max_iter=3).fit(X, y)
-    assert clf.n_iter_ == 3
-    assert len(clf.loss_curve_) == 8
+        est = Est(max_iter=5, warm_start=True, random_state=0, **extra).fit(X, y)
+        est.set_params(max_iter=3).fit(X, y)
+    assert est.n_iter_ == 3
+    assert len(est.loss_curve_) == 8
 
 
-@pytest.mark.parametrize("Est", [*CLASSIFIERS, MLPClassifier], ids=name)
-def test_warm_start_refuses_a_different_set_of_classes(Est, classification):
-    X, y = classification
+def test_warm_start_n_iter_counts_the_last_call_and_the_loss_curve_grows(Estimator, classification):
+    """As scikit-learn's MLPClassifier does (the next test): sknotes does what it does."""
+    assert_warm_start_n_iter_counts_the_last_call_and_the_loss_curve_grows(Estimator, *classification)
+
+
+def test_scikit_learns_mlp_classifier_counts_n_iter_and_grows_the_loss_curve_so(classification):
+    assert_warm_start_n_iter_counts_the_last_call_and_the_loss_curve_grows(MLPClassifier, *classification)
+
+
+def assert_warm_start_refuses_a_different_set_of_classes(Est, X, y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = Est(max_iter=3, warm_start=True, random_state=0).fit(X, y)
@@ -123,6 +123,15 @@ def test_warm_start_refuses_a_different_set_of_classes(Est, classification):
         with pytest.raises(ValueError, match=r"warm_start can only be used where .?y.? has the same classes"):
             clf.fit(X, np.where(y == 2, 3, y))
     np.testing.assert_array_equal(clf.coefs_[0] if hasattr(clf, "coefs_") else clf.coef_, coef)
+
+
+def test_warm_start_refuses_a_different_set_of_classes(Classifier, classification):
+    """As scikit-learn's MLPClassifier does (the next test)."""
+    assert_warm_start_refuses_a_different_set_of_classes(Classifier, *classification)
+
+
+def test_scikit_learns_mlp_classifier_refuses_a_different_set_of_classes_so(classification):
+    assert_warm_start_refuses_a_different_set_of_classes(MLPClassifier, *classification)
 
 
 def test_early_stopping_refuses_a_validation_set_below_two_rows(Estimator, classification):

@@ -11,14 +11,14 @@ from functools import partial
 
 import numpy as np
 import pytest
-from estimators import ESTIMATORS, SOLVERS, STOCHASTIC, data, is_mlp, make, name, params, pf_kwargs, quietly
+from estimators import ESTIMATORS, SOLVERS, STOCHASTIC, data, is_mlp, make, params, pf_kwargs, quietly
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes import LinearRegressorGD, MLPFromScratch, MLPRegressorFromScratch
 from sknotes._diagnostics import COLUMNS, SATURATION_ROWS, SATURATION_SLOPE
 from sknotes.nn import ACTIVATIONS, LOSSES, Network, check_gradient
 
@@ -65,23 +65,19 @@ def gradient_norms(est, layers, X, Y):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_off_by_default_stores_none(Est):
-    X, y = data(Est)
-    est = quietly(make(Est).fit, X, y)
+def test_off_by_default_stores_none(Estimator):
+    X, y = data(Estimator)
+    est = quietly(make(Estimator).fit, X, y)
     assert est.get_params()["diagnostics"] is False
     assert est.diagnostics_ is None
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_the_fit_is_bit_for_bit_the_same_with_diagnostics_on(Est, solver):
-    X, y = data(Est)
-    if solver == "lbfgs" and Est.__name__ == "LinearSVMGD":
-        pytest.skip("the hinge has no gradient for 'lbfgs' to follow")
-    extra = {"hidden_layer_sizes": (6, 5)} if is_mlp(Est) else {}
+def test_the_fit_is_bit_for_bit_the_same_with_diagnostics_on(Estimator, solver):
+    X, y = data(Estimator)
+    extra = {"hidden_layer_sizes": (6, 5)} if is_mlp(Estimator) else {}
     for batch_size in (None, 16):
-        off = make(Est, solver=solver, batch_size=batch_size, max_iter=8, **extra)
+        off = make(Estimator, solver=solver, batch_size=batch_size, max_iter=8, **extra)
         on = clone(off).set_params(diagnostics=True)
         quietly(off.fit, X, y)
         quietly(on.fit, X, y)
@@ -93,10 +89,9 @@ def test_the_fit_is_bit_for_bit_the_same_with_diagnostics_on(Est, solver):
         assert on.diagnostics_["layer"] == list(range(1, n_layers + 1)) * on.n_iter_
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_partial_fit_appends_and_keeps_the_same_parameters(Est):
-    X, y = data(Est)
-    off, on = make(Est, batch_size=20), make(Est, batch_size=20, diagnostics=True)
+def test_partial_fit_appends_and_keeps_the_same_parameters(Estimator):
+    X, y = data(Estimator)
+    off, on = make(Estimator, batch_size=20), make(Estimator, batch_size=20, diagnostics=True)
     for _ in range(3):
         off.partial_fit(X, y, **pf_kwargs(off, y))
         on.partial_fit(X, y, **pf_kwargs(on, y))
@@ -174,23 +169,17 @@ def test_lbfgs_gradient_norms_are_those_of_the_true_gradient_at_each_iterate(con
     assert_allclose(last["weight_norm"], [np.linalg.norm(W) for W, _ in layers_of(est)], rtol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "Est, extra",
-    [
-        (MLPFromScratch, {"hidden_layer_sizes": (7, 6), "activation": "sigmoid"}),
-        (SoftmaxClassifier, {}),
-        (LinearRegressorGD, {}),  # whitened coordinates (a mixing matrix) and the regressors' unit
-    ],
-    ids=["MLPFromScratch", "SoftmaxClassifier", "LinearRegressorGD"],
-)
-def test_a_full_batch_epoch_reports_the_true_gradient_at_its_start_and_its_update(Est, extra):
-    X, y = data(Est, n_samples=90)
+def test_a_full_batch_epoch_reports_the_true_gradient_at_its_start_and_its_update(Estimator):
+    """(A linear regressor's: whitened coordinates, a mixing matrix, and the regressors' unit; an MLP's: two
+    sigmoid layers.)"""
+    X, y = data(Estimator, n_samples=90)
     X = X * [1.0, 30.0, 0.2] + [0.0, -50.0, 4.0]  # unscaled features: the coordinates matter
-    est = make(Est, solver="sgd", learning_rate=0.01, batch_size=None, weight_decay=1e-3, max_iter=3, **extra)
+    extra = {"hidden_layer_sizes": (7, 6), "activation": "sigmoid"} if is_mlp(Estimator) else {}
+    est = make(Estimator, solver="sgd", learning_rate=0.01, batch_size=None, weight_decay=1e-3, max_iter=3, **extra)
     quietly(est.fit, X, y)  # somewhere away from the start
     start = layers_of(est)
     quietly(est.set_params(warm_start=True, max_iter=1, diagnostics=True).fit, X, y)
-    Y = y.reshape(-1, 1) if Est is LinearRegressorGD else np.eye(3)[y]
+    Y = np.eye(3)[y] if is_classifier(est) else y.reshape(-1, 1)
     last = last_epoch(est)
     assert_allclose(last["grad_norm"], gradient_norms(est, start, X, Y), rtol=1e-6)
     end = layers_of(est)

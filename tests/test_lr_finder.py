@@ -3,17 +3,16 @@
 import numpy as np
 import pytest
 from estimators import (
-    ESTIMATORS,
     STOCHASTIC,
     assert_same_outputs,
     assert_unfitted,
     data,
     make,
-    name,
     outputs,
     quietly,
 )
 from numpy.testing import assert_array_equal
+from sklearn.base import is_classifier
 from sklearn.datasets import load_iris, make_regression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -54,19 +53,11 @@ def test_suggestion_is_within_a_factor_of_10_of_one_over_L(regression, seed):
     assert 0.1 < result.auto_learning_rate / one_over_L(X) <= 1 + 1e-9
 
 
-@pytest.mark.parametrize(
-    "problem, estimator, batch_size",
-    [
-        ("regression", LinearRegressorGD(solver="sgd", momentum=0.0, random_state=0), None),
-        ("regression", LinearRegressorGD(solver="sgd", momentum=0.0, random_state=0), 32),
-        ("iris", SoftmaxClassifier(solver="sgd", momentum=0.0, random_state=0), None),
-        ("iris", SoftmaxClassifier(solver="sgd", momentum=0.0, random_state=0), 32),
-    ],
-    ids=["linear-full-batch", "linear-batch-32", "softmax-full-batch", "softmax-batch-32"],
-)
-def test_suggestion_is_within_a_factor_of_10_of_auto(problem, estimator, batch_size, request):
-    """In the coordinates training uses, 'auto' is 1 / L for plain SGD on a linear model."""
-    X, y = request.getfixturevalue(problem)
+@pytest.mark.parametrize("batch_size", [None, 32], ids=["full batch", "batch of 32"])
+def test_suggestion_is_within_a_factor_of_10_of_auto(SmoothLinearModel, batch_size, iris, regression):
+    """In the coordinates training uses, 'auto' is 1 / L for plain SGD on a linear model (of a smooth loss)."""
+    X, y = iris if is_classifier(SmoothLinearModel()) else regression
+    estimator = SmoothLinearModel(solver="sgd", momentum=0.0, random_state=0)
     result = find_learning_rate(estimator, X, y, batch_size=batch_size, random_state=0)
     assert 0.1 < result.ratio < 10, result
     assert result.ratio == result.suggestion / result.auto_learning_rate
@@ -89,24 +80,22 @@ def test_the_suggestion_is_where_the_smoothed_objective_falls_fastest():
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_every_estimator_and_solver(Est, solver):
-    X, y = data(Est, n_samples=40)
-    result = find_learning_rate(make(Est, solver=solver), X, y, n_steps=20, batch_size=10, random_state=0)
+def test_every_estimator_and_solver(Estimator, solver):
+    X, y = data(Estimator, n_samples=40)
+    result = find_learning_rate(make(Estimator, solver=solver), X, y, n_steps=20, batch_size=10, random_state=0)
     assert isinstance(result, LearningRateFinderResult)
     n = len(result.learning_rates)
     assert 2 <= n <= 20 and result.losses.shape == result.raw_losses.shape == (n,)
     assert np.all(np.diff(result.learning_rates) > 0) and result.learning_rates[0] == 1e-6
     assert np.isfinite(result.losses).all() and np.isfinite(result.raw_losses).all()
     assert result.suggestion in result.learning_rates or result.suggestion == result.learning_rates[-1] / 10
-    assert result.auto_learning_rate > 0 and result.estimator_name == Est.__name__
+    assert result.auto_learning_rate > 0 and result.estimator_name == Estimator.__name__
     assert result.stopped in ("end of range", "diverged", "training diverged")
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_the_estimator_is_left_unchanged(Est):
-    X, y = data(Est, n_samples=40)
-    est = make(Est, solver="adam")
+def test_the_estimator_is_left_unchanged(Estimator):
+    X, y = data(Estimator, n_samples=40)
+    est = make(Estimator, solver="adam")
     params = est.get_params()
     find_learning_rate(est, X, y, n_steps=10, random_state=0)
     assert_unfitted(est)

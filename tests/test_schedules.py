@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from estimators import ESTIMATORS, STOCHASTIC, data, is_mlp, make, name, params, pf_kwargs, quietly
+from estimators import STOCHASTIC, data, is_mlp, make, params, pf_kwargs, quietly
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -47,10 +47,9 @@ def _cosine(n_epochs, warmup, max_iter):
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_the_recorded_rates_follow_each_schedules_formula(Est, solver):
-    X, y = data(Est)
-    est = make(Est, solver=solver, learning_rate=ETA, batch_size=16, max_iter=20, tol=0.0)
+def test_the_recorded_rates_follow_each_schedules_formula(Estimator, solver):
+    X, y = data(Estimator)
+    est = make(Estimator, solver=solver, learning_rate=ETA, batch_size=16, max_iter=20, tol=0.0)
     constant = _fit(clone(est), X, y)
     assert constant.learning_rate_curve_ == [ETA] * 20  # exactly the step given
     inv = _fit(clone(est).set_params(learning_rate_schedule="invscaling", power_t=0.3), X, y)
@@ -88,12 +87,11 @@ def test_the_cosine_warm_up_rises_then_the_rate_falls_to_zero():
 
 
 @pytest.mark.parametrize("early_stopping", [False, True], ids=["objective", "validation score"])
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_adaptive_divides_by_5_at_each_stall_and_stops_at_1e_6(Est, early_stopping):
+def test_adaptive_divides_by_5_at_each_stall_and_stops_at_1e_6(Estimator, early_stopping):
     """tol=1e3: no epoch but the first improves, so a stall ends every n_iter_no_change + 1 epochs after the
     first; 0.05 / 5^7 = 6.4e-7 is the first rate at or below 1e-6, and the stall at that rate stops training."""
-    X, y = data(Est, n_samples=90)
-    est = make(Est, solver="sgd", learning_rate=ETA, batch_size=16, learning_rate_schedule="adaptive", tol=1e3,
+    X, y = data(Estimator, n_samples=90)
+    est = make(Estimator, solver="sgd", learning_rate=ETA, batch_size=16, learning_rate_schedule="adaptive", tol=1e3,
                n_iter_no_change=2, early_stopping=early_stopping, max_iter=1000)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # a stop by the schedule is convergence
@@ -168,11 +166,10 @@ SETTINGS = {
 
 
 @pytest.mark.parametrize("schedule", SETTINGS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_partial_fit_continues_a_schedule_through_a_pickle(Est, schedule):
+def test_partial_fit_continues_a_schedule_through_a_pickle(Estimator, schedule):
     """12 partial_fit calls, pickled after the 5th, are the 12 epochs of fit (max_iter=12, the cosine's horizon)."""
-    X, y = data(Est)
-    est = make(Est, solver="adam" if is_mlp(Est) else "sgd", learning_rate=ETA, shuffle=False, max_iter=12,
+    X, y = data(Estimator)
+    est = make(Estimator, solver="adam" if is_mlp(Estimator) else "sgd", learning_rate=ETA, shuffle=False, max_iter=12,
                learning_rate_schedule=schedule, **SETTINGS[schedule])  # fmt: skip
     fitted = _fit(clone(est).set_params(**({} if schedule == "adaptive" else {"tol": 0.0})), X, y)
     streamed = clone(est)

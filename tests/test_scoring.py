@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from estimators import ESTIMATORS, data, has_probabilities, make, name, params
+from estimators import data, has_probabilities, make, params
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -55,16 +55,15 @@ def split_of(Est, X, y, sample_weight=None, **settings):
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_a_given_validation_set_changes_nothing_but_where_the_rows_come_from(Est, weighted):
-    X, y = data(Est, n_samples=80)
+def test_a_given_validation_set_changes_nothing_but_where_the_rows_come_from(Estimator, weighted):
+    X, y = data(Estimator, n_samples=80)
     sample_weight = np.random.RandomState(0).uniform(0.5, 2.0, size=80) if weighted else None
-    X_train, y_train, sw_train, X_val, y_val, sw_val = split_of(Est, X, y, sample_weight, **EXACT)
+    X_train, y_train, sw_train, X_val, y_val, sw_val = split_of(Estimator, X, y, sample_weight, **EXACT)
     assert X_val.shape[0] == 8 and X_train.shape[0] == 72  # ceil(validation_fraction * 80) held out
     assert (sw_val is None) == (not weighted)
-    held_out = quiet_fit(make(Est, **EXACT), X, y, sample_weight)
+    held_out = quiet_fit(make(Estimator, **EXACT), X, y, sample_weight)
     given = quiet_fit(
-        make(Est, **EXACT), X_train, y_train, sw_train, X_val=X_val, y_val=y_val, sample_weight_val=sw_val
+        make(Estimator, **EXACT), X_train, y_train, sw_train, X_val=X_val, y_val=y_val, sample_weight_val=sw_val
     )
     assert given.best_validation_score_ == held_out.best_validation_score_
     assert given.validation_scores_ == held_out.validation_scores_
@@ -72,7 +71,7 @@ def test_a_given_validation_set_changes_nothing_but_where_the_rows_come_from(Est
     assert given.loss_curve_ == held_out.loss_curve_
     assert_array_equal(params(given), params(held_out))
     # other validation rows: another history, from the same training
-    other = quiet_fit(make(Est, **EXACT), X_train, y_train, sw_train, X_val=X_val[:5], y_val=y_val[:5])
+    other = quiet_fit(make(Estimator, **EXACT), X_train, y_train, sw_train, X_val=X_val[:5], y_val=y_val[:5])
     assert other.validation_scores_ != held_out.validation_scores_
     assert other.loss_curve_[0] == held_out.loss_curve_[0]
 
@@ -98,10 +97,9 @@ def validation_data(Est):
     return X[:70], y[:70], X[70:], y[70:]
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_each_epochs_score_is_the_scorer_at_that_epochs_parameters(Est):
-    X, y, X_val, y_val = validation_data(Est)
-    name_ = "accuracy" if is_classifier(Est()) else "r2"
+def test_each_epochs_score_is_the_scorer_at_that_epochs_parameters(Estimator):
+    X, y, X_val, y_val = validation_data(Estimator)
+    name_ = "accuracy" if is_classifier(Estimator()) else "r2"
     settings = dict(early_stopping=True, max_iter=8, tol=0.0, n_iter_no_change=8, solver="adam", learning_rate=0.05)
     snapshots = []
 
@@ -110,9 +108,9 @@ def test_each_epochs_score_is_the_scorer_at_that_epochs_parameters(Est):
             snapshots.append(pickle.loads(pickle.dumps({k: v for k, v in vars(est).items() if k in FITTED})))
         return get_scorer(name_)(est, X_, y_)
 
-    recorded = quiet_fit(make(Est, **settings, scoring=recorder), X, y, X_val=X_val, y_val=y_val)
-    named = quiet_fit(make(Est, **settings, scoring=name_), X, y, X_val=X_val, y_val=y_val)
-    by_loss = quiet_fit(make(Est, **settings), X, y, X_val=X_val, y_val=y_val)
+    recorded = quiet_fit(make(Estimator, **settings, scoring=recorder), X, y, X_val=X_val, y_val=y_val)
+    named = quiet_fit(make(Estimator, **settings, scoring=name_), X, y, X_val=X_val, y_val=y_val)
+    by_loss = quiet_fit(make(Estimator, **settings), X, y, X_val=X_val, y_val=y_val)
     assert len(snapshots) == len(named.validation_scores_) == named.n_iter_ == 8
     assert recorded.validation_scores_ == named.validation_scores_
     assert named.best_validation_score_ == max(named.validation_scores_)
@@ -121,9 +119,9 @@ def test_each_epochs_score_is_the_scorer_at_that_epochs_parameters(Est):
         at_epoch = clone(named)  # a fitted estimator with epoch k's parameters, predicting as any other
         at_epoch.__dict__.update({**vars(named), **snapshot})
         assert_allclose(get_scorer(name_)(at_epoch, X_val, y_val), named.validation_scores_[k], rtol=1e-9)
-        if is_classifier(Est()) and has_probabilities(Est):  # 'loss': the cross-entropy of the probabilities
+        if is_classifier(named) and has_probabilities(named):  # 'loss': the cross-entropy of the probabilities
             expected = -log_loss(y_val, at_epoch.predict_proba(X_val), labels=named.classes_)
-        elif is_classifier(Est()):  # the hinge, one-vs-rest (one score for two classes)
+        elif is_classifier(named):  # the hinge, one-vs-rest (one score for two classes)
             scores = np.atleast_2d(at_epoch.decision_function(X_val).T).T
             signs = np.where(y_val[:, None] == named.classes_[None, :], 1.0, -1.0)
             expected = -np.maximum(0, 1 - signs * scores).sum(axis=1).mean()
@@ -132,10 +130,9 @@ def test_each_epochs_score_is_the_scorer_at_that_epochs_parameters(Est):
         assert_allclose(by_loss.validation_scores_[k], expected, rtol=1e-7)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_training_scores_are_recorded_beside_the_validation_scores(Est):
-    X, y, X_val, y_val = validation_data(Est)
-    est = quiet_fit(make(Est, early_stopping=True, max_iter=6), X, y, X_val=X_val, y_val=y_val)
+def test_training_scores_are_recorded_beside_the_validation_scores(Estimator):
+    X, y, X_val, y_val = validation_data(Estimator)
+    est = quiet_fit(make(Estimator, early_stopping=True, max_iter=6), X, y, X_val=X_val, y_val=y_val)
     assert len(est.train_scores_) == len(est.validation_scores_) == est.n_iter_
     assert all(score <= 0 for score in est.train_scores_ + est.validation_scores_)  # minus a loss
     on_itself = quiet_fit(clone(est), X, y, X_val=X, y_val=y)  # the same rows, scored alike
@@ -143,7 +140,7 @@ def test_training_scores_are_recorded_beside_the_validation_scores(Est):
     est.set_params(warm_start=True)  # a warm start goes on recording, as loss_curve_
     quiet_fit(est, X, y, X_val=X_val, y_val=y_val)
     assert len(est.train_scores_) == len(est.validation_scores_) == len(est.loss_curve_)
-    plain = make(Est, max_iter=3)
+    plain = make(Estimator, max_iter=3)
     quiet_fit(plain, X, y)
     assert plain.train_scores_ is None and plain.validation_scores_ is None
 
@@ -192,11 +189,10 @@ def routing():
         yield
 
 
-@pytest.mark.parametrize("Est", [SoftmaxClassifier, LinearRegressorGD], ids=name)
-def test_a_pipeline_routes_and_transforms_the_validation_set(Est, routing):
-    X, y, X_val, y_val = validation_data(Est)
+def test_a_pipeline_routes_and_transforms_the_validation_set(Estimator, routing):
+    X, y, X_val, y_val = validation_data(Estimator)
     X, X_val = 100 * X + 50, 100 * X_val + 50  # far from [0, 1]: the scaler matters
-    est = make(Est, early_stopping=True, max_iter=20).set_fit_request(X_val=True, y_val=True)
+    est = make(Estimator, early_stopping=True, max_iter=20).set_fit_request(X_val=True, y_val=True)
     pipe = Pipeline([("scale", MinMaxScaler()), ("model", est)], transform_input=["X_val"])
     quiet_fit(pipe, X, y, X_val=X_val, y_val=y_val)
     scaler = MinMaxScaler().fit(X)
@@ -253,12 +249,11 @@ def bad_calls(Est):
     ]
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_a_bad_validation_set_is_refused_and_leaves_the_fitted_estimator_as_it_was(Est):
-    X, y, X_val, y_val = validation_data(Est)
-    est = quiet_fit(make(Est, early_stopping=True, max_iter=3), X, y, X_val=X_val, y_val=y_val)
+def test_a_bad_validation_set_is_refused_and_leaves_the_fitted_estimator_as_it_was(Estimator):
+    X, y, X_val, y_val = validation_data(Estimator)
+    est = quiet_fit(make(Estimator, early_stopping=True, max_iter=3), X, y, X_val=X_val, y_val=y_val)
     before = pickle.dumps(est)
-    for arguments, message in bad_calls(Est):
+    for arguments, message in bad_calls(Estimator):
         for warm_start in (False, True):
             est.set_params(warm_start=warm_start)
             with pytest.raises(ValueError, match=message):
@@ -268,14 +263,13 @@ def test_a_bad_validation_set_is_refused_and_leaves_the_fitted_estimator_as_it_w
     for settings in ({"early_stopping": False}, {"solver": "lbfgs"}):
         with pytest.raises(ValueError, match=next(iter(settings))):
             est.set_params(**settings).fit(X, y, X_val=X_val, y_val=y_val)
-        est.set_params(early_stopping=True, solver=make(Est).solver)
+        est.set_params(early_stopping=True, solver=make(Estimator).solver)
         assert pickle.dumps(est) == before
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_an_unknown_or_failing_scoring_is_refused_and_leaves_the_fitted_estimator_as_it_was(Est):
-    X, y, X_val, y_val = validation_data(Est)
-    est = quiet_fit(make(Est, early_stopping=True, max_iter=3), X, y)
+def test_an_unknown_or_failing_scoring_is_refused_and_leaves_the_fitted_estimator_as_it_was(Estimator):
+    X, y, X_val, y_val = validation_data(Estimator)
+    est = quiet_fit(make(Estimator, early_stopping=True, max_iter=3), X, y)
     before = pickle.dumps(est)
     with pytest.raises(ValueError, match="'scoring' parameter .* must be a str among .*'loss'.*callable"):
         est.set_params(scoring="accuracy_score").fit(X, y)

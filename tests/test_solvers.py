@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import pytest
-from estimators import ESTIMATORS, name
 
 import sknotes
 from sknotes._solvers import SOLVERS, STEP_SOLVERS, step_solvers_phrase
@@ -45,9 +44,8 @@ def test_every_update_rule_is_a_step_solver_and_lbfgs_is_not():
     assert step_solvers_phrase() == "solver='sgd', 'rmsprop' or 'adam'"
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_the_estimators_accept_exactly_the_registered_solvers(Est):
+def test_the_estimators_accept_exactly_the_registered_solvers(Estimator):
     for solver in SOLVERS:
-        Est(solver=solver)._validate_params()
+        Estimator(solver=solver)._validate_params()
     with pytest.raises(ValueError, match="solver"):
-        Est(solver="newton")._validate_params()
+        Estimator(solver="newton")._validate_params()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from estimators import (
     CLASSIFIERS,
-    ESTIMATORS,
+    REGRESSION_LOSSES,
     SOLVERS,
     STOCHASTIC,
     assert_same_outputs,
@@ -21,7 +21,6 @@ from estimators import (
     data,
     is_mlp,
     make,
-    name,
     output_methods,
     outputs,
     params,
@@ -31,14 +30,10 @@ from estimators import (
 )
 from sklearn.exceptions import NotFittedError
 
-from sknotes.nn import HIDDEN_ACTIVATIONS, LOSSES, SCHEDULES
+from sknotes.nn import HIDDEN_ACTIVATIONS, SCHEDULES
 from sknotes.nn.activations import ALIASES
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
-
-#: The regressors' losses: the registry's losses of values.
-REGRESSION_LOSSES = [loss for loss, entry in LOSSES.items() if entry.targets == "values"]
-
 
 # ---------------------------------------------------------------------------------------------
 # 1. parameters: validated in fit, naming the parameter and the allowed values; __init__ only stores
@@ -113,26 +108,20 @@ def bad_parameters(Est):
     return table
 
 
-BAD_PARAMETER_CASES = [
-    (Est, parameter, value, allowed)
-    for Est in ESTIMATORS
-    for parameter, (values, allowed) in bad_parameters(Est).items()
-    for value in values
-]
+def cases(table):
+    """``(parameter, value, allowed)`` for each invalid value of each parameter of ``table``, with their test ids."""
+    rows = [(parameter, value, allowed) for parameter, (values, allowed) in table.items() for value in values]
+    return pytest.mark.parametrize(
+        "parameter, value, allowed", rows, ids=[f"{parameter}={value!r}" for parameter, value, _ in rows]
+    )
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_every_parameter_has_invalid_values_under_test(Est):
+def test_every_parameter_has_invalid_values_under_test(Estimator):
     """Completeness: a parameter added later without entries here fails this test."""
-    assert set(bad_parameters(Est)) == set(Est().get_params())
+    assert set(bad_parameters(Estimator)) == set(Estimator().get_params())
 
 
-@pytest.mark.parametrize(
-    "Est, parameter, value, allowed",
-    BAD_PARAMETER_CASES,
-    ids=[f"{name(Est)}-{parameter}={value!r}" for Est, parameter, value, _ in BAD_PARAMETER_CASES],
-)
-def test_invalid_parameter_is_stored_by_init_and_refused_by_fit(Est, parameter, value, allowed):
+def assert_stored_by_init_and_refused_by_fit(Est, parameter, value, allowed):
     est = Est(**{parameter: value})  # __init__ only stores: no error, the value kept as is
     assert est.get_params()[parameter] is value
     X, y = data(Est)
@@ -144,34 +133,52 @@ def test_invalid_parameter_is_stored_by_init_and_refused_by_fit(Est, parameter, 
     assert_unfitted(est)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_invalid_parameters_are_refused_by_partial_fit(Est):
-    X, y = data(Est)
+@cases(COMMON_BAD)
+def test_invalid_parameter_is_stored_by_init_and_refused_by_fit(Estimator, parameter, value, allowed):
+    assert_stored_by_init_and_refused_by_fit(Estimator, parameter, value, allowed)
+
+
+@cases(CLASSIFIER_BAD)
+def test_invalid_classifier_parameter_is_stored_by_init_and_refused_by_fit(Classifier, parameter, value, allowed):
+    assert_stored_by_init_and_refused_by_fit(Classifier, parameter, value, allowed)
+
+
+@cases(REGRESSOR_BAD)
+def test_invalid_regressor_parameter_is_stored_by_init_and_refused_by_fit(Regressor, parameter, value, allowed):
+    assert_stored_by_init_and_refused_by_fit(Regressor, parameter, value, allowed)
+
+
+@cases(MLP_BAD)
+def test_invalid_mlp_parameter_is_stored_by_init_and_refused_by_fit(MLP, parameter, value, allowed):
+    assert_stored_by_init_and_refused_by_fit(MLP, parameter, value, allowed)
+
+
+def test_invalid_parameters_are_refused_by_partial_fit(Estimator):
+    X, y = data(Estimator)
     for parameter, value in [("learning_rate", -1.0), ("batch_size", 0), ("momentum", 2.0), ("solver", "newton")]:
-        est = make(Est, solver="sgd").set_params(**{parameter: value})
+        est = make(Estimator, solver="sgd").set_params(**{parameter: value})
         with pytest.raises((ValueError, TypeError), match=parameter):
             est.partial_fit(X, y, **pf_kwargs(est, y))
         assert_unfitted(est)
     # options that fit accepts but partial_fit cannot honour
-    est = make(Est, solver="sgd", early_stopping=True)
+    est = make(Estimator, solver="sgd", early_stopping=True)
     with pytest.raises(ValueError, match="early_stopping"):
         est.partial_fit(X, y, **pf_kwargs(est, y))
     with pytest.raises(AttributeError) as excinfo:
-        make(Est, solver="lbfgs").partial_fit(X, y, **pf_kwargs(est, y))
+        make(Estimator, solver="lbfgs").partial_fit(X, y, **pf_kwargs(est, y))
     assert "solver='lbfgs'" in f"{excinfo.value} {excinfo.value.__cause__}"
-    assert not hasattr(make(Est, solver="lbfgs"), "partial_fit")
-    assert all(hasattr(make(Est, solver=solver), "partial_fit") for solver in STOCHASTIC)
-    if Est in CLASSIFIERS:
-        est = make(Est, solver="sgd", class_weight="balanced")
+    assert not hasattr(make(Estimator, solver="lbfgs"), "partial_fit")
+    assert all(hasattr(make(Estimator, solver=solver), "partial_fit") for solver in STOCHASTIC)
+    if Estimator in CLASSIFIERS:
+        est = make(Estimator, solver="sgd", class_weight="balanced")
         with pytest.raises(ValueError, match="class_weight='balanced'"):
             est.partial_fit(X, y, classes=[0, 1, 2])
         assert_unfitted(est)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_invalid_parameter_in_a_refit_keeps_the_fitted_model(Est):
-    X, y = data(Est)
-    est = quietly(make(Est, solver="adam", max_iter=5).fit, X, y)
+def test_invalid_parameter_in_a_refit_keeps_the_fitted_model(Estimator):
+    X, y = data(Estimator)
+    est = quietly(make(Estimator, solver="adam", max_iter=5).fit, X, y)
     before, before_outputs = pickle.dumps(est), outputs(est, X)
     for warm_start in [False, True]:
         for parameter, value in [("learning_rate", 0.0), ("max_iter", 0), ("solver", "foo"), ("momentum", 1.5)]:
@@ -184,28 +191,26 @@ def test_invalid_parameter_in_a_refit_keeps_the_fitted_model(Est):
     assert_same_outputs(outputs(est, X), before_outputs)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
 @pytest.mark.parametrize(
     "parameter, value", [("learning_rate", -0.05), ("learning_rate", 0.0), ("momentum", 1.5), ("solver", "foo")]
 )
-def test_invalid_parameter_set_between_partial_fit_calls_is_refused(Est, parameter, value):
-    X, y = data(Est)
-    est = make(Est, solver="sgd")
+def test_invalid_parameter_set_between_partial_fit_calls_is_refused(Estimator, parameter, value):
+    X, y = data(Estimator)
+    est = make(Estimator, solver="sgd")
     est.partial_fit(X, y, **pf_kwargs(est, y))
     before = pickle.dumps(est)
     est.set_params(**{parameter: value})
     with pytest.raises((ValueError, TypeError), match=parameter):
         est.partial_fit(X, y)
-    est.set_params(**{parameter: make(Est, solver="sgd").get_params()[parameter]})
+    est.set_params(**{parameter: make(Estimator, solver="sgd").get_params()[parameter]})
     assert pickle.dumps(est) == before
 
 
-@pytest.mark.parametrize("Est", CLASSIFIERS, ids=name)
 @pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf, "a"], ids=["negative", "nan", "inf", "string"])
 @pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
-def test_class_weight_values_are_validated(Est, weight, solver):
-    X, y = data(Est)
-    est = make(Est, solver=solver, max_iter=20, class_weight={0: weight, 1: 1.0, 2: 1.0})
+def test_class_weight_values_are_validated(Classifier, weight, solver):
+    X, y = data(Classifier)
+    est = make(Classifier, solver=solver, max_iter=20, class_weight={0: weight, 1: 1.0, 2: 1.0})
     with pytest.raises((ValueError, TypeError), match="class_weight"):
         quietly(est.fit, X, y)
     assert_unfitted(est)
@@ -264,20 +269,21 @@ REGRESSOR_BAD_DATA = {
 }
 
 
+SINGLE_LABEL_BAD_DATA = {  # (a label indicator matrix is fine for a multilabel classifier)
+    "multilabel y": (lambda X, y, sw: (X, np.eye(3, dtype=int)[y][:, :2], sw), r"1d array"),
+}
+
+
 def bad_data(Est):
+    """Every bad data set for the estimator: the cases of the four tables above that apply to it."""
     cases = dict(BAD_DATA)
     cases.update(CLASSIFIER_BAD_DATA if Est in CLASSIFIERS else REGRESSOR_BAD_DATA)
-    if Est in CLASSIFIERS and not supports_multilabel(Est):  # a label indicator matrix is fine for a multilabel one
-        cases["multilabel y"] = (lambda X, y, sw: (X, np.eye(3, dtype=int)[y][:, :2], sw), r"1d array")
+    if Est in CLASSIFIERS and not supports_multilabel(Est):
+        cases.update(SINGLE_LABEL_BAD_DATA)
     return cases
 
 
-BAD_DATA_CASES = [(Est, case) for Est in ESTIMATORS for case in bad_data(Est)]
-
-
-@pytest.mark.parametrize("Est, case", BAD_DATA_CASES, ids=[f"{name(Est)}-{case}" for Est, case in BAD_DATA_CASES])
-def test_bad_data_is_refused_with_the_standard_message(Est, case):
-    transform, message = bad_data(Est)[case]
+def assert_refused_with_the_standard_message(Est, transform, message):
     X, y, sw = transform(*data(Est), None)
     for solver in ["lbfgs", "sgd"]:
         est = make(Est, solver=solver, max_iter=5)
@@ -286,17 +292,35 @@ def test_bad_data_is_refused_with_the_standard_message(Est, case):
         assert_unfitted(est)
 
 
+@pytest.mark.parametrize("case", BAD_DATA)
+def test_bad_data_is_refused_with_the_standard_message(Estimator, case):
+    assert_refused_with_the_standard_message(Estimator, *BAD_DATA[case])
+
+
+@pytest.mark.parametrize("case", CLASSIFIER_BAD_DATA)
+def test_bad_labels_are_refused_with_the_standard_message(Classifier, case):
+    assert_refused_with_the_standard_message(Classifier, *CLASSIFIER_BAD_DATA[case])
+
+
+@pytest.mark.parametrize("case", REGRESSOR_BAD_DATA)
+def test_bad_regression_targets_are_refused_with_the_standard_message(Regressor, case):
+    assert_refused_with_the_standard_message(Regressor, *REGRESSOR_BAD_DATA[case])
+
+
+def test_a_label_indicator_matrix_is_refused_by_a_single_label_classifier(SingleLabelClassifier):
+    assert_refused_with_the_standard_message(SingleLabelClassifier, *SINGLE_LABEL_BAD_DATA["multilabel y"])
+
+
 # a later partial_fit call may legitimately see a single class (or a single row): it is one batch of the stream;
 # the 2-D label case is tested on its own below (a bug)
 PARTIAL_FIT_ACCEPTS = {"one class", "one sample", "weight on one class only", "2-D y (not multilabel)"}
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_bad_data_in_a_refit_or_partial_fit_keeps_the_fitted_model(Est):
-    X, y = data(Est)
-    est = quietly(make(Est, solver="sgd", max_iter=3).fit, X, y)
+def test_bad_data_in_a_refit_or_partial_fit_keeps_the_fitted_model(Estimator):
+    X, y = data(Estimator)
+    est = quietly(make(Estimator, solver="sgd", max_iter=3).fit, X, y)
     before, before_outputs = pickle.dumps(est), outputs(est, X)
-    for case, (transform, message) in bad_data(Est).items():
+    for case, (transform, message) in bad_data(Estimator).items():
         Xb, yb, swb = transform(X, y, None)
         with pytest.raises(ValueError, match=message):
             est.fit(Xb, yb, sample_weight=swb)
@@ -310,10 +334,9 @@ def test_bad_data_in_a_refit_or_partial_fit_keeps_the_fitted_model(Est):
 
 
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
-@pytest.mark.parametrize("Est", CLASSIFIERS, ids=name)
-def test_multioutput_labels_when_continuing_a_multiclass_classifier_are_refused_with_a_value_error(Est, how):
-    X, y = data(Est)
-    est = quietly(make(Est, solver="sgd", max_iter=3).fit, X, y)
+def test_multioutput_labels_when_continuing_a_multiclass_classifier_are_refused_with_a_value_error(Classifier, how):
+    X, y = data(Classifier)
+    est = quietly(make(Classifier, solver="sgd", max_iter=3).fit, X, y)
     before = pickle.dumps(est)
     y2 = np.stack([y, y], axis=1)
     with pytest.raises(ValueError, match=r"Unknown label type|1d array|multiclass-multioutput"):
@@ -325,10 +348,9 @@ def test_multioutput_labels_when_continuing_a_multiclass_classifier_are_refused_
     assert pickle.dumps(est) == before
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_data_inconsistent_with_the_fitted_model_is_refused(Est):
-    X, y = data(Est)
-    est = quietly(make(Est, solver="sgd", max_iter=3).fit, X, y)
+def test_data_inconsistent_with_the_fitted_model_is_refused(Estimator):
+    X, y = data(Estimator)
+    est = quietly(make(Estimator, solver="sgd", max_iter=3).fit, X, y)
     before = pickle.dumps(est)
     methods = list(outputs(est, X)) + ["score"]
     for method in methods:  # wrong feature count at predict time
@@ -343,7 +365,7 @@ def test_data_inconsistent_with_the_fitted_model_is_refused(Est):
     with pytest.raises(ValueError, match=r"X has 2 features"):
         est.set_params(warm_start=True).fit(X[:, :2], y)
     est.set_params(warm_start=False)
-    if Est in CLASSIFIERS:
+    if Estimator in CLASSIFIERS:
         with pytest.raises(ValueError, match=r"labels \[7\] that are not in classes_"):
             est.partial_fit(X, np.where(y == 2, 7, y))
         with pytest.raises(ValueError, match=r"is not the same as on last call to partial_fit"):
@@ -354,14 +376,13 @@ def test_data_inconsistent_with_the_fitted_model_is_refused(Est):
     assert pickle.dumps(est) == before
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_predict_before_fit_and_partial_fit_without_classes(Est):
-    X, y = data(Est)
-    est = make(Est, solver="sgd")
+def test_predict_before_fit_and_partial_fit_without_classes(Estimator):
+    X, y = data(Estimator)
+    est = make(Estimator, solver="sgd")
     for method in output_methods(est):
         with pytest.raises(NotFittedError):
             getattr(est, method)(X)
-    if Est in CLASSIFIERS:
+    if Estimator in CLASSIFIERS:
         with pytest.raises(ValueError, match=r"classes must be passed on the first call to partial_fit"):
             est.partial_fit(X, y)
         with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes_"):
@@ -371,27 +392,26 @@ def test_predict_before_fit_and_partial_fit_without_classes(Est):
         assert_unfitted(est)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_one_sample_one_target_value_and_tiny_early_stopping_splits(Est):
-    X, y = data(Est)
-    if Est in CLASSIFIERS:
+def test_one_sample_one_target_value_and_tiny_early_stopping_splits(Estimator):
+    X, y = data(Estimator)
+    if Estimator in CLASSIFIERS:
         # a class with a single sample: no stratified split is possible, so the split is a plain one (as
         # scikit-learn's MLP fits), and a validation set of fewer than 2 rows is refused, as scikit-learn does
         y7 = np.array([0, 0, 0, 1, 1, 1, 2] * 3)
-        fitted = quietly(make(Est, solver="sgd", early_stopping=True, max_iter=5).fit, X[:21], y7)
+        fitted = quietly(make(Estimator, solver="sgd", early_stopping=True, max_iter=5).fit, X[:21], y7)
         assert len(fitted.validation_scores_) == fitted.n_iter_
-        est = make(Est, solver="sgd", early_stopping=True)
+        est = make(Estimator, solver="sgd", early_stopping=True)
         with pytest.raises(ValueError, match=r"validation set is too small.*validation_fraction"):
             est.fit(X[:7], y7[:7])
         assert_unfitted(est)
         return
     for solver in SOLVERS:
         # a regressor can fit one sample, or a constant target, without producing NaN
-        one = quietly(make(Est, solver=solver, max_iter=20).fit, X[:1], y[:1])
+        one = quietly(make(Estimator, solver=solver, max_iter=20).fit, X[:1], y[:1])
         assert np.isfinite(params(one)).all() and np.isfinite(one.predict(X)).all()
-        constant = quietly(make(Est, solver=solver, max_iter=20).fit, X, np.full(60, 3.0))
+        constant = quietly(make(Estimator, solver=solver, max_iter=20).fit, X, np.full(60, 3.0))
         assert np.isfinite(params(constant)).all()
-    est = make(Est, solver="sgd", early_stopping=True)
+    est = make(Estimator, solver="sgd", early_stopping=True)
     with pytest.raises(ValueError, match=r"validation set is too small"):
         est.fit(X[:1], y[:1])
     assert_unfitted(est)
@@ -404,23 +424,21 @@ def _weights_on_four_rows(Est):
     return X, y, sw
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_early_stopping_with_zero_weight_rows_never_fails_with_a_misleading_message(Est):
-    X, y, sw = _weights_on_four_rows(Est)
+def test_early_stopping_with_zero_weight_rows_never_fails_with_a_misleading_message(Estimator):
+    X, y, sw = _weights_on_four_rows(Estimator)
     for seed in range(12):
-        est = make(Est, solver="sgd", early_stopping=True, validation_fraction=0.2, max_iter=5, random_state=seed)
+        est = make(Estimator, solver="sgd", early_stopping=True, validation_fraction=0.2, max_iter=5, random_state=seed)
         try:
             quietly(est.fit, X, y, sample_weight=sw)
         except ValueError as exc:  # acceptable only as an error about the validation split itself
             assert re.search("validation", str(exc)), str(exc)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_early_stopping_never_silently_trains_on_zero_weight(Est):
-    X, y, sw = _weights_on_four_rows(Est)
+def test_early_stopping_never_silently_trains_on_zero_weight(Estimator):
+    X, y, sw = _weights_on_four_rows(Estimator)
     sw[2:] = 0.0  # two weighted rows: the split often leaves none for training
     for seed in range(12):
-        est = make(Est, solver="sgd", early_stopping=True, validation_fraction=0.5, max_iter=5, random_state=seed)
+        est = make(Estimator, solver="sgd", early_stopping=True, validation_fraction=0.5, max_iter=5, random_state=seed)
         try:
             quietly(est.fit, X, y, sample_weight=sw)
         except ValueError as exc:

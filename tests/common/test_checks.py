@@ -2,8 +2,7 @@
 
 import inspect
 
-import pytest
-from estimators import ESTIMATORS, name
+from estimators import ESTIMATORS
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 
@@ -22,8 +21,7 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_init_only_stores_parameters(Est):
-    params = {parameter: "not-a-valid-value" for parameter in inspect.signature(Est).parameters}
-    est = Est(**params)  # __init__ only stores parameters: no validation in __init__
+def test_init_only_stores_parameters(Estimator):
+    params = {parameter: "not-a-valid-value" for parameter in inspect.signature(Estimator).parameters}
+    est = Estimator(**params)  # __init__ only stores parameters: no validation in __init__
     assert est.get_params() == params

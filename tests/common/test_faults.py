@@ -14,9 +14,6 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from estimators import (
-    CLASSIFIERS,
-    ESTIMATORS,
-    REGRESSORS,
     SOLVERS,
     STOCHASTIC,
     assert_same_outputs,
@@ -26,12 +23,10 @@ from estimators import (
     has_probabilities,
     is_mlp,
     make,
-    name,
     outputs,
     params,
     pf_kwargs,
     quietly,
-    supports_multilabel,
 )
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import is_classifier, is_regressor
@@ -75,11 +70,10 @@ def assert_divergence_message(excinfo):
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_divergence_of_a_fresh_fit_leaves_it_unfitted(Est, solver):
-    X, y = data(Est)
+def test_divergence_of_a_fresh_fit_leaves_it_unfitted(Estimator, solver):
+    X, y = data(Estimator)
     for method in ["fit", "partial_fit"]:
-        est = make(Est, solver=solver, learning_rate=1e6, batch_size=16)
+        est = make(Estimator, solver=solver, learning_rate=1e6, batch_size=16)
         before = dict(vars(est))
         kwargs = pf_kwargs(est, y) if method == "partial_fit" else {}
         with pytest.raises(ValueError, match="diverged") as excinfo:
@@ -90,10 +84,11 @@ def test_divergence_of_a_fresh_fit_leaves_it_unfitted(Est, solver):
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_divergence_of_warm_start_or_partial_fit_keeps_the_previous_model(Est, solver):
-    X, y = data(Est)
-    est = quietly(make(Est, solver=solver, learning_rate=1e-3, batch_size=16, max_iter=3, warm_start=True).fit, X, y)
+def test_divergence_of_warm_start_or_partial_fit_keeps_the_previous_model(Estimator, solver):
+    X, y = data(Estimator)
+    est = quietly(
+        make(Estimator, solver=solver, learning_rate=1e-3, batch_size=16, max_iter=3, warm_start=True).fit, X, y
+    )
     est.partial_fit(X, y)
     before, before_outputs = pickle.dumps(est), outputs(est, X)
     for method in ["fit", "partial_fit"]:
@@ -113,10 +108,9 @@ def test_divergence_of_warm_start_or_partial_fit_keeps_the_previous_model(Est, s
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", REGRESSORS, ids=name)
-def test_an_objective_that_is_infinite_from_the_start_is_divergence(Est, solver):
-    X, y = data(Est)
-    est = make(Est, solver=solver, max_iter=5)
+def test_an_objective_that_is_infinite_from_the_start_is_divergence(Regressor, solver):
+    X, y = data(Regressor)
+    est = make(Regressor, solver=solver, max_iter=5)
     try:
         quietly(est.fit, X, y * 1e200)  # finite targets, but (1/2) r^2 overflows
     except ValueError as exc:
@@ -126,10 +120,9 @@ def test_an_objective_that_is_infinite_from_the_start_is_divergence(Est, solver)
         assert np.isfinite(est.loss_curve_).all(), est.loss_curve_
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_grid_search_scores_a_diverging_candidate_nan_and_completes(Est):
-    X, y = data(Est)
-    est = make(Est, solver="sgd", batch_size=16, max_iter=10)
+def test_grid_search_scores_a_diverging_candidate_nan_and_completes(Estimator):
+    X, y = data(Estimator)
+    est = make(Estimator, solver="sgd", batch_size=16, max_iter=10)
     search = GridSearchCV(est, {"learning_rate": [1e6, 1e-2]}, cv=KFold(3, shuffle=True, random_state=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -143,14 +136,13 @@ def test_grid_search_scores_a_diverging_candidate_nan_and_completes(Est):
     assert np.isfinite(search.predict(X).astype(float)).all()
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_divergence_across_full_batch_partial_fit_calls_is_detected(Est):
+def test_divergence_across_full_batch_partial_fit_calls_is_detected(Estimator):
     """With batch_size=None each partial_fit call is one gradient step. A learning rate far too large makes J
     grow by many orders of magnitude per call; the contract says an exploding objective raises the divergence
     error, so this must not go on silently until the parameters overflow."""
-    X, y = data(Est)
+    X, y = data(Estimator)
     X = X * 100.0  # unscaled
-    est = make(Est, solver="sgd", batch_size=None, learning_rate=1e-9)
+    est = make(Estimator, solver="sgd", batch_size=None, learning_rate=1e-9)
     est.partial_fit(X, y, **pf_kwargs(est, y))
     J_start = est.loss_curve_[-1]
     est.set_params(learning_rate=1e8)  # far beyond 1 / L in the standardised coordinates training uses
@@ -180,11 +172,10 @@ def assert_usable(est, X, y):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_keyboard_interrupt_in_a_batch_keeps_the_last_completed_epoch(Est, solver, monkeypatch):
-    X, y = data(Est)  # 60 rows, batch_size=16: 4 batches per epoch
+def test_keyboard_interrupt_in_a_batch_keeps_the_last_completed_epoch(Estimator, solver, monkeypatch):
+    X, y = data(Estimator)  # 60 rows, batch_size=16: 4 batches per epoch
     settings = dict(solver=solver, batch_size=16, max_iter=10, tol=0.0, learning_rate=0.01)
-    est = make(Est, **settings)
+    est = make(Estimator, **settings)
     n = 10 if solver != "lbfgs" else 3  # sgd/adam: the 2nd batch of epoch 3; lbfgs: an iteration or two in
     with keyboard_interrupt_at(monkeypatch, Network, "objective", n) as calls:
         with pytest.warns(ConvergenceWarning, match="interrupted"):
@@ -196,7 +187,7 @@ def test_keyboard_interrupt_in_a_batch_keeps_the_last_completed_epoch(Est, solve
         assert completed >= 1
     else:
         assert completed == 2
-    reference = quietly(make(Est, **{**settings, "max_iter": completed}).fit, X, y)
+    reference = quietly(make(Estimator, **{**settings, "max_iter": completed}).fit, X, y)
     assert_array_equal(params(est), params(reference))
     assert est.loss_curve_ == reference.loss_curve_
     assert_usable(est, X, y)
@@ -205,32 +196,30 @@ def test_keyboard_interrupt_in_a_batch_keeps_the_last_completed_epoch(Est, solve
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_keyboard_interrupt_in_an_optimizer_step_keeps_the_last_completed_epoch(Est, solver, monkeypatch):
-    X, y = data(Est)
+def test_keyboard_interrupt_in_an_optimizer_step_keeps_the_last_completed_epoch(Estimator, solver, monkeypatch):
+    X, y = data(Estimator)
     optimizer = OPTIMIZERS[solver]
     settings = dict(solver=solver, batch_size=16, max_iter=10, tol=0.0, learning_rate=0.01)
-    est = make(Est, **settings)
+    est = make(Estimator, **settings)
     with keyboard_interrupt_at(monkeypatch, optimizer, "step", 7):  # 3rd step of epoch 2
         with pytest.warns(ConvergenceWarning, match="interrupted"):
             est.fit(X, y)
     assert est.n_iter_ == 1
-    reference = quietly(make(Est, **{**settings, "max_iter": 1}).fit, X, y)
+    reference = quietly(make(Estimator, **{**settings, "max_iter": 1}).fit, X, y)
     assert_array_equal(params(est), params(reference))
     assert_usable(est, X, y)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_keyboard_interrupt_before_the_first_epoch_completes_gives_the_initial_model(Est, solver, monkeypatch):
-    X, y = data(Est)
-    est = make(Est, solver=solver, batch_size=16)
+def test_keyboard_interrupt_before_the_first_epoch_completes_gives_the_initial_model(Estimator, solver, monkeypatch):
+    X, y = data(Estimator)
+    est = make(Estimator, solver=solver, batch_size=16)
     with keyboard_interrupt_at(monkeypatch, Network, "objective", 1):
         with pytest.warns(ConvergenceWarning, match="interrupted"):
             est.fit(X, y)
     assert est.n_iter_ == 0 and est.loss_curve_ == []
-    if is_mlp(Est):  # the random initial weights of this random_state
-        first_step = quietly(make(Est, solver="sgd", learning_rate=1e-300, batch_size=None, max_iter=1).fit, X, y)
+    if is_mlp(Estimator):  # the random initial weights of this random_state
+        first_step = quietly(make(Estimator, solver="sgd", learning_rate=1e-300, batch_size=None, max_iter=1).fit, X, y)
         for W, W_ref in zip(est.coefs_, first_step.coefs_):
             assert_allclose(W, W_ref, rtol=1e-12, atol=1e-290)  # one step of size ~1e-300
         # (biases start at zero in the standardised coordinates; not compared here)
@@ -242,10 +231,9 @@ def test_keyboard_interrupt_before_the_first_epoch_completes_gives_the_initial_m
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_epoch(Est, solver, monkeypatch):
-    X, y = data(Est)
-    est = make(Est, solver=solver, batch_size=16)
+def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_epoch(Estimator, solver, monkeypatch):
+    X, y = data(Estimator)
+    est = make(Estimator, solver=solver, batch_size=16)
     est.partial_fit(X, y, **pf_kwargs(est, y))
     before = {"params": params(est), "n_iter_": est.n_iter_, "loss_curve_": list(est.loss_curve_)}
     before_outputs = outputs(est, X)
@@ -261,10 +249,9 @@ def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_epoch(Est, solver,
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_keyboard_interrupt_leaves_the_training_state_of_the_last_completed_epoch(Est, solver, monkeypatch):
-    X, y = data(Est)
-    est = make(Est, solver=solver, batch_size=16)
+def test_keyboard_interrupt_leaves_the_training_state_of_the_last_completed_epoch(Estimator, solver, monkeypatch):
+    X, y = data(Estimator)
+    est = make(Estimator, solver=solver, batch_size=16)
     est.partial_fit(X, y, **pf_kwargs(est, y))
     reference = pickle.loads(pickle.dumps(est))
     with keyboard_interrupt_at(monkeypatch, Network, "objective", 3):
@@ -282,10 +269,9 @@ def test_keyboard_interrupt_leaves_the_training_state_of_the_last_completed_epoc
     assert_array_equal(params(est), params(reference))
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_keyboard_interrupt_during_validation_scoring_keeps_the_completed_epochs(Est, monkeypatch):
-    X, y = data(Est)
-    est = make(Est, solver="sgd", batch_size=16, max_iter=10, early_stopping=True, learning_rate=0.01)
+def test_keyboard_interrupt_during_validation_scoring_keeps_the_completed_epochs(Estimator, monkeypatch):
+    X, y = data(Estimator)
+    est = make(Estimator, solver="sgd", batch_size=16, max_iter=10, early_stopping=True, learning_rate=0.01)
     with keyboard_interrupt_at(monkeypatch, sknotes._scoring.EarlyStoppingScores, "__call__", 3):
         try:
             with pytest.warns(ConvergenceWarning, match="interrupted"):
@@ -301,51 +287,66 @@ def test_keyboard_interrupt_during_validation_scoring_keeps_the_completed_epochs
 # 5. numerical range: no NaN/inf probabilities, rows sum to 1, finite log-probabilities
 # ---------------------------------------------------------------------------------------------
 
-#: Targets of every kind a classifier may be fitted on.
+#: Targets of every kind a classifier may be fitted on (the 3 classes of ``data``, made into others); a label
+#: indicator matrix (``MULTILABEL``) only by a multilabel classifier.
 TARGETS = {
     "3 classes": lambda y: y,
     "2 classes": lambda y: (y == 0).astype(int),
     "2 string labels": lambda y: np.array(["no", "yes"])[(y == 0).astype(int)],
-    "multilabel": lambda y: np.stack([y == 0, y == 1, y != 1], axis=1).astype(int),
 }
-CLASSIFICATION_TARGETS = [
-    (Est, target) for Est in CLASSIFIERS for target in TARGETS if target != "multilabel" or supports_multilabel(Est)
-]
-TARGET_IDS = [f"{name(Est)}-{target}" for Est, target in CLASSIFICATION_TARGETS]
+MULTILABEL = {"multilabel": lambda y: np.stack([y == 0, y == 1, y != 1], axis=1).astype(int)}
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("Est, target", CLASSIFICATION_TARGETS, ids=TARGET_IDS)
-def test_extreme_features_at_predict_give_valid_probabilities(Est, target, dtype):
+def assert_extreme_features_give_valid_outputs(Est, target, dtype):
     X, y = data(Est)
     X = X.astype(dtype)
-    est = quietly(make(Est, solver="lbfgs", max_iter=100).fit, X, TARGETS[target](y))
+    est = quietly(make(Est, solver="lbfgs", max_iter=100).fit, X, target(y))
     scales = [1.0, 1e6, -1e6, 1e-6, 1e30] + ([1e150, -1e150] if dtype == np.float64 else [])
     for scale in scales:
         assert_valid_outputs(est, (X * scale).astype(dtype))
 
 
-@pytest.mark.parametrize("Est, target", CLASSIFICATION_TARGETS, ids=TARGET_IDS)
-def test_huge_logits_give_valid_probabilities(Est, target):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", TARGETS)
+def test_extreme_features_at_predict_give_valid_probabilities(Classifier, target, dtype):
+    assert_extreme_features_give_valid_outputs(Classifier, TARGETS[target], dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", MULTILABEL)
+def test_extreme_features_at_predict_give_valid_multilabel_probabilities(MultilabelClassifier, target, dtype):
+    assert_extreme_features_give_valid_outputs(MultilabelClassifier, MULTILABEL[target], dtype)
+
+
+def assert_huge_logits_give_valid_outputs(Est, target):
     X, y = data(Est)
     if not is_mlp(Est):
-        est = quietly(make(Est, solver="lbfgs", max_iter=50).fit, X, TARGETS[target](y))
+        est = quietly(make(Est, solver="lbfgs", max_iter=50).fit, X, target(y))
         est.coef_ = est.coef_ / np.abs(est.coef_).max() * 1e300 / (3 * np.abs(X).max())
         est.intercept_ = np.linspace(-1e299, 1e299, est.intercept_.shape[0])
     else:
-        est = quietly(make(Est, solver="lbfgs", activation="tanh", max_iter=50).fit, X, TARGETS[target](y))
+        est = quietly(make(Est, solver="lbfgs", activation="tanh", max_iter=50).fit, X, target(y))
         est.coefs_[-1] = est.coefs_[-1] / np.abs(est.coefs_[-1]).max() * 1e300 / 6  # tanh units are in [-1, 1]
     scores = est.decision_function(X)
     assert np.abs(scores).max() > 1e290  # the logits really are huge
     assert_valid_outputs(est, X)
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_huge_logits_give_valid_probabilities(Classifier, target):
+    assert_huge_logits_give_valid_outputs(Classifier, TARGETS[target])
+
+
+@pytest.mark.parametrize("target", MULTILABEL)
+def test_huge_logits_give_valid_multilabel_probabilities(MultilabelClassifier, target):
+    assert_huge_logits_give_valid_outputs(MultilabelClassifier, MULTILABEL[target])
+
+
 @pytest.mark.parametrize("scale", [1e6, 1e-6])
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_fitting_badly_scaled_features_never_gives_nan(Est, solver, scale):
-    X, y = data(Est)
-    est = make(Est, solver=solver, max_iter=20)
+def test_fitting_badly_scaled_features_never_gives_nan(Estimator, solver, scale):
+    X, y = data(Estimator)
+    est = make(Estimator, solver=solver, max_iter=20)
     try:
         quietly(est.fit, X * scale, y)
     except ValueError as exc:  # the only acceptable failure: the divergence error, leaving it unfitted

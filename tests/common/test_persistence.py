@@ -22,7 +22,6 @@ from estimators import (
     data,
     is_mlp,
     make,
-    name,
     outputs,
     params,
     pf_kwargs,
@@ -54,20 +53,19 @@ def _random_settings(Est, solver):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_same_random_state_gives_bit_identical_parameters(Est, solver, dtype):
-    X, y = data(Est)
+def test_same_random_state_gives_bit_identical_parameters(Estimator, solver, dtype):
+    X, y = data(Estimator)
     X = X.astype(dtype)
-    settings = _random_settings(Est, solver)
-    fits = [quietly(make(Est, random_state=seed, **settings).fit, X, y) for seed in (7, 7, 8)]
+    settings = _random_settings(Estimator, solver)
+    fits = [quietly(make(Estimator, random_state=seed, **settings).fit, X, y) for seed in (7, 7, 8)]
     first, again, other = (params(est) for est in fits)
     assert first.dtype == dtype
     assert_array_equal(first, again)
     assert fits[0].loss_curve_ == fits[1].loss_curve_
     # a RandomState instance seeded alike gives the same bits too
-    from_instance = quietly(make(Est, random_state=np.random.RandomState(7), **settings).fit, X, y)
+    from_instance = quietly(make(Estimator, random_state=np.random.RandomState(7), **settings).fit, X, y)
     assert_array_equal(params(from_instance), first)
-    if is_mlp(Est) or solver != "lbfgs":  # random initialisation, shuffling or splitting
+    if is_mlp(Estimator) or solver != "lbfgs":  # random initialisation, shuffling or splitting
         assert not np.array_equal(first, other)
     else:  # linear + lbfgs: zero start, full batch, nothing random; the seed cannot matter
         assert_array_equal(first, other)
@@ -109,10 +107,9 @@ def trusted_types(est):
 
 @pytest.mark.parametrize("roundtrip", ROUNDTRIPS)
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_a_saved_model_predicts_identically(Est, solver, roundtrip, tmp_path):
-    X, y = data(Est)
-    est = quietly(make(Est, solver=solver, max_iter=10).fit, X, y)
+def test_a_saved_model_predicts_identically(Estimator, solver, roundtrip, tmp_path):
+    X, y = data(Estimator)
+    est = quietly(make(Estimator, solver=solver, max_iter=10).fit, X, y)
     loaded = ROUNDTRIPS[roundtrip](est, tmp_path)
     assert type(loaded) is type(est)
     assert_same_outputs(outputs(loaded, X), outputs(est, X))
@@ -123,15 +120,14 @@ def test_a_saved_model_predicts_identically(Est, solver, roundtrip, tmp_path):
 
 @pytest.mark.parametrize("roundtrip", ROUNDTRIPS)
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_partial_fit_state_survives_saving(Est, solver, roundtrip, tmp_path):
+def test_partial_fit_state_survives_saving(Estimator, solver, roundtrip, tmp_path):
     """Saving in the middle of training and continuing equals continuing without saving: optimizer state
     (momentum, Adam moments, step count), random state (shuffling, dropout) and bookkeeping all travel."""
-    X, y = data(Est)
+    X, y = data(Estimator)
     settings = dict(solver=solver, batch_size=16, momentum=0.9, nesterov=True)
-    if is_mlp(Est):
+    if is_mlp(Estimator):
         settings["dropout"] = 0.1
-    est = make(Est, **settings)
+    est = make(Estimator, **settings)
     est.partial_fit(X, y, **pf_kwargs(est, y)).partial_fit(X, y)
     loaded = ROUNDTRIPS[roundtrip](est, tmp_path)
     for _ in range(3):
@@ -146,12 +142,11 @@ def test_partial_fit_state_survives_saving(Est, solver, roundtrip, tmp_path):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=name)
-def test_skops_reports_exactly_the_documented_untrusted_types(Est, solver):
-    X, y = data(Est)
-    unfitted = make(Est, solver=solver)
+def test_skops_reports_exactly_the_documented_untrusted_types(Estimator, solver):
+    X, y = data(Estimator)
+    unfitted = make(Estimator, solver=solver)
     assert sorted(sio.get_untrusted_types(data=sio.dumps(unfitted))) == sorted(trusted_types(unfitted))
-    est = quietly(make(Est, solver=solver, max_iter=5).fit, X, y)
+    est = quietly(make(Estimator, solver=solver, max_iter=5).fit, X, y)
     dumped = sio.dumps(est)
     assert sorted(sio.get_untrusted_types(data=dumped)) == sorted(trusted_types(est))
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
