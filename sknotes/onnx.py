@@ -33,6 +33,7 @@ try:
     import onnx  # noqa: F401  (skl2onnx needs it; named here so that its absence gives the message below)
     import skl2onnx
     from skl2onnx import update_registered_converter
+    from skl2onnx._parse import _parse_sklearn_simple_model
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, Int64TensorType, StringTensorType
     from skl2onnx.common.utils import check_input_and_output_numbers
     from skl2onnx.common.utils_classifier import get_label_classes
@@ -240,17 +241,30 @@ def _convert_linear_scores(scope, operator, container):
 
 # ---- registration -----------------------------------------------------------------------------
 
+
+def _parse_plain(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's parser of a model with no ZipMap (its LinearSVC's), with the signature a registered parser has."""
+    return _parse_sklearn_simple_model(scope, model, inputs, custom_parsers=custom_parsers)
+
+
 _CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False], "output_class_labels": [False, True]}
 
-#: What each kind of estimator registers: (shape calculator, converter, options). The options of the
+#: What each kind of estimator registers: (shape calculator, converter, options, parser). The options of the
 #: "classifier" kind are those of skl2onnx's own MLPClassifier; with 'zipmap' among them skl2onnx
 #: parses the model as a classifier (ZipMap on the probabilities unless ``zipmap=False``). The
-#: "linear_scores" kind gives decision scores where the others give probabilities, under the same names and
-#: with the same options, as skl2onnx's LinearSVC does.
+#: "linear_scores" kind gives decision scores where the others give probabilities, under the same names, with
+#: no ZipMap, as skl2onnx's LinearSVC does: its parser is skl2onnx's plain one, and it accepts the option
+#: 'zipmap' without effect, because skl2onnx gives that option to every classifier in a pipeline (and then
+#: refuses its own LinearSVC there).
 _KINDS = {
-    "regressor": (_regressor_shapes, _convert_regressor, None),
-    "classifier": (_classifier_shapes, _convert_classifier, _CLASSIFIER_OPTIONS),
-    "linear_scores": (_linear_scores_shapes, _convert_linear_scores, {"nocl": [True, False], "zipmap": [True, False]}),
+    "regressor": (_regressor_shapes, _convert_regressor, None, None),
+    "classifier": (_classifier_shapes, _convert_classifier, _CLASSIFIER_OPTIONS, None),
+    "linear_scores": (
+        _linear_scores_shapes,
+        _convert_linear_scores,
+        {"nocl": [True, False], "zipmap": [True, False]},
+        _parse_plain,
+    ),
 }
 
 #: The kind (a key of ``_KINDS``) of every sknotes estimator: supporting a new estimator is one entry.
@@ -265,9 +279,9 @@ _ESTIMATOR_KINDS = {
 
 def _register(estimator_class, kind):
     """Register ``estimator_class`` with skl2onnx as an estimator of ``kind`` (a key of ``_KINDS``)."""
-    shape_calculator, converter, options = _KINDS[kind]
+    shape_calculator, converter, options, parser = _KINDS[kind]
     alias = f"Sknotes{estimator_class.__name__}"
-    update_registered_converter(estimator_class, alias, shape_calculator, converter, options=options)
+    update_registered_converter(estimator_class, alias, shape_calculator, converter, options=options, parser=parser)
 
 
 for _estimator_class, _kind in _ESTIMATOR_KINDS.items():
@@ -359,7 +373,8 @@ def to_onnx(model, X_sample, *, options=None, target_opset=None):
     True
     """
     X_sample = _sample(X_sample)
-    if any(dtype == np.float64 for dtype in _dtypes(X_sample)) and is_classifier(model) and options is None:
+    zipmap = is_classifier(model) and hasattr(model, "predict_proba")  # (LinearSVMGD's scores get no ZipMap)
+    if any(dtype == np.float64 for dtype in _dtypes(X_sample)) and zipmap and options is None:
         cast = "cast its float64 columns to float32" if hasattr(X_sample, "columns") else "pass a float32 X_sample"
         raise ValueError(
             "ONNX's ZipMap, which gives a classifier's probabilities as dicts by default, takes float32 only: "

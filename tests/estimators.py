@@ -76,7 +76,7 @@ def has_smooth_loss(Est):
     """Whether every loss the estimator may train on (at its default parameters) has a gradient everywhere: the
     hinge (LinearSVMGD) has a kink, whose 'auto' fit follows a smoothing continuation (``StepPolicy.smoothings``)."""
     est = Est()
-    losses = {est.loss} if is_regressor(est) else {head.loss(est) for head in est._heads.values()}
+    losses = {est.loss} if is_regressor(est) else {Head(est).loss for Head in est._heads.values()}
     return all(LOSSES[loss].smooth for loss in losses)
 
 

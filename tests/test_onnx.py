@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
-from sknotes import MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
+from sknotes import LinearSVMGD, MLPFromScratch, MLPRegressorFromScratch, SoftmaxClassifier
 from sknotes.nn import HIDDEN_ACTIVATIONS
 from sknotes.nn.activations import ALIASES
 
@@ -68,7 +68,7 @@ def run(onnx_model, X):
 
 def export_and_run(model, X, **options):
     """Convert ``model`` with sknotes.onnx.to_onnx (no ZipMap on probabilities) and run it on ``X``."""
-    if is_classifier(model):
+    if is_classifier(model) and hasattr(model, "predict_proba"):  # (LinearSVMGD has no ZipMap to turn off)
         options.setdefault("zipmap", False)
     return run(sknotes_onnx.to_onnx(model, X[:1], options=options or None), X)
 
@@ -240,7 +240,7 @@ def assert_a_dataframe_with_a_string_column_equals_predict(Est, numbers_dtype):
         ("c", onnx.TensorProto.FLOAT if numbers_dtype == np.float32 else onnx.TensorProto.INT64),
     ]
     outputs = run_table(onnx_model, df)
-    if is_classifier(model):  # the default ZipMap: a {class: probability} dict per row
+    if is_classifier(model) and hasattr(model, "predict_proba"):  # the default ZipMap: a {class: probability} dict
         assert_array_equal(outputs["output_label"], model.predict(df))
         probabilities = [list(row.values()) for row in outputs["output_probability"]]
         assert_allclose(probabilities, model.predict_proba(df), rtol=0, atol=1e-5)
@@ -254,10 +254,9 @@ def test_a_dataframe_with_a_string_column_equals_predict(Regressor, numbers_dtyp
 
 
 @pytest.mark.parametrize("numbers_dtype", [np.float32, np.int64])
-def test_a_dataframe_with_a_string_column_equals_predict_and_predict_proba(ProbabilisticClassifier, numbers_dtype):
-    """(With the default ZipMap, as with none. LinearSVMGD, without probabilities, is not here: the default ZipMap
-    of its single score for two classes gives a model onnxruntime refuses to run.)"""
-    assert_a_dataframe_with_a_string_column_equals_predict(ProbabilisticClassifier, numbers_dtype)
+def test_a_dataframe_with_a_string_column_equals_predict_or_predict_proba(Classifier, numbers_dtype):
+    """(With the default ZipMap, as with none; LinearSVMGD, without probabilities, has no ZipMap.)"""
+    assert_a_dataframe_with_a_string_column_equals_predict(Classifier, numbers_dtype)
 
 
 def test_a_dataframe_converts_as_skl2onnx_converts_it():
@@ -320,6 +319,25 @@ def test_linear_scores_kind_equals_skl2onnx_linear_svc(linear_scores_kind, targe
         assert (value.shape, value.dtype) == (reference[name].shape, reference[name].dtype)
     assert_array_equal(ours["label"], reference["label"])
     assert_allclose(ours["probabilities"], reference["probabilities"], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["bare", "pipeline"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_linear_svm_exports_as_skl2onnx_exports_linear_svc_by_default(target, in_pipeline):
+    """No ZipMap (the scores are not probabilities): the default options give a model that runs, with the outputs
+    of a bare LinearSVC, also in a pipeline (where skl2onnx refuses its own LinearSVC), and zipmap changes nothing."""
+    X, y = data(target)
+    model = make(LinearSVMGD)
+    model = (make_pipeline(MinMaxScaler(), model) if in_pipeline else model).fit(X, y)
+    outputs = run(sknotes_onnx.to_onnx(model, X[:1]), X)
+    reference = run(skl2onnx.to_onnx(LinearSVC().fit(X, y), X[:1]), X)
+    assert list(outputs) == list(reference) == ["label", "probabilities"]
+    assert outputs["probabilities"].shape == reference["probabilities"].shape
+    assert_same_predictions(model, X, outputs)
+    for zipmap in (True, False):
+        same = run(sknotes_onnx.to_onnx(model, X[:1], options={"zipmap": zipmap}), X)
+        assert list(same) == list(outputs)
+        assert_array_equal(same["probabilities"], outputs["probabilities"])
 
 
 # ---- without the extra ---------------------------------------------------------------------------

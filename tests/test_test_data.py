@@ -5,7 +5,6 @@ a loss that declares none) or "non-negative" (>= 0 with a positive sum, as a Poi
 draws regression targets for an arbitrary regressor draws them from its domain (``target_domain``).
 """
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -46,11 +45,9 @@ def test_a_classifier_has_no_target_domain(Classifier):
     assert target_domain(make(Classifier)) is None
 
 
-def test_a_loss_declaring_non_negative_targets_gets_counts_that_are_not_all_zero(Regressor, monkeypatch):
-    """(Until a loss of the registry declares "non-negative", one is made to here.)"""
-    entry = LOSSES["squared_error"]
-    monkeypatch.setitem(LOSSES, "squared_error", SimpleNamespace(**entry._asdict(), domain="non-negative"))
-    est = make(Regressor, loss="squared_error")
+@pytest.mark.parametrize("loss", [name for name, entry in LOSSES.items() if entry.domain == "non-negative"])
+def test_a_loss_declaring_non_negative_targets_gets_counts_that_are_not_all_zero(Regressor, loss):
+    est = make(Regressor, loss=loss)
     assert target_domain(est) == "non-negative"
     for n_samples in (1, 40, 60):
         X, y = data(est, n_samples=n_samples)
