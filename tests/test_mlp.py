@@ -40,8 +40,9 @@ def moons():
         (lambda **kw: MLPRegressorFromScratch(loss="squared_error", **kw), "continuous"),
         (lambda **kw: MLPRegressorFromScratch(loss="huber", delta=0.5, **kw), "continuous"),
         (lambda **kw: MLPRegressorFromScratch(loss="absolute_error", **kw), "continuous"),
+        (lambda **kw: MLPRegressorFromScratch(loss="poisson", **kw), "counts"),
     ],
-    ids=["binary", "softmax", "multilabel", "squared", "huber", "absolute"],
+    ids=["binary", "softmax", "multilabel", "squared", "huber", "absolute", "poisson"],
 )
 def test_estimator_objective_gradient_matches_finite_differences(make_est, target, depth, activation):
     rng = np.random.RandomState(depth)
@@ -51,6 +52,7 @@ def test_estimator_objective_gradient_matches_finite_differences(make_est, targe
         "multiclass": rng.randint(0, 3, 12),
         "multilabel": rng.randint(0, 2, (12, 3)),
         "continuous": rng.normal(size=(12, 2)),
+        "counts": rng.poisson(2.0, size=(12, 2)),
     }[target]
     est = make_est(hidden_layer_sizes=(5,) * depth, activation=activation, weight_decay=0.1, max_iter=1)
     est.set_params(solver="sgd", random_state=0).fit(X, y)
