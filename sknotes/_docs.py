@@ -20,7 +20,7 @@ from .nn.schedules import SCHEDULES
 from .nn.stepsize import AUTO_STEP, AUTO_STEP_GROWTH, AUTO_STEP_LINEAR
 
 PARAMETERS = """    learning_rate : float or 'auto', default='auto'
-        Step size ``eta`` of the solvers that take steps ({stepping}); a
+        Step size ``eta`` of the solvers that take steps ({step_solvers}); a
         number keeps it fixed, step after step (a grid search over it changes
         the fit). It is the step in the coordinates training works in (see
         ``conditioning``): by default the step the notes take on standardised
@@ -376,7 +376,7 @@ def _fields(cls, values):
         **{name: value for name, value in defaults.items()},
         "solvers": ", ".join(repr(solver) for solver in SOLVERS),
         "solver_list": solver_list,
-        "stepping": ", ".join(repr(solver) for solver in solvers),
+        "step_solvers": ", ".join(repr(solver) for solver in solvers),
         "optimizer_settings": "\n".join(optimizer_settings).rstrip("\n"),
         "auto": (AUTO_LINEAR if cls._linear else AUTO_MLP).format(
             growth=AUTO_STEP_GROWTH, auto_step=AUTO_STEP, auto_step_linear=AUTO_STEP_LINEAR

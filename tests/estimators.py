@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import sknotes
 from sknotes._solvers import SOLVERS as SOLVER_REGISTRY
-from sknotes._solvers import STEP_SOLVERS
+from sknotes._solvers import STEP_SOLVERS  # noqa: F401  (the tests import it from here)
 from sknotes.nn import LOSSES
 
 #: Every public estimator class, in the order of ``sknotes.__all__``.
@@ -49,8 +49,7 @@ ESTIMATORS = tuple(
     if inspect.isclass(getattr(sknotes, name)) and issubclass(getattr(sknotes, name), BaseEstimator)
 )
 
-#: The solvers that take steps (one optimizer of the registry each), and all solvers, from the solver registry.
-STOCHASTIC = STEP_SOLVERS
+#: All solvers, from the solver registry (``STEP_SOLVERS``, imported from it: those that take steps).
 SOLVERS = tuple(SOLVER_REGISTRY)
 
 #: The regressors' losses, from the loss registry: its losses of values.

@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from estimators import ESTIMATORS, SOLVERS, STOCHASTIC, data, is_mlp, make, params, pf_kwargs, quietly
+from estimators import ESTIMATORS, SOLVERS, STEP_SOLVERS, data, is_mlp, make, params, pf_kwargs, quietly
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_digits, make_regression
@@ -270,7 +270,7 @@ def test_a_saturating_network_on_unscaled_inputs_reports_saturation_and_conditio
     assert np.all(d["saturated_fraction"][d["layer"] == 1] < 0.1)
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_float32_fits_report_finite_numbers_close_to_float64(solver):
     X, y = data(MLPFromScratch, n_samples=90)
     est = make(MLPFromScratch, hidden_layer_sizes=(6,), solver=solver, max_iter=3, diagnostics=True)

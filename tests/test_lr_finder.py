@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from estimators import (
-    STOCHASTIC,
+    STEP_SOLVERS,
     assert_same_outputs,
     assert_unfitted,
     data,
@@ -79,7 +79,7 @@ def test_the_suggestion_is_where_the_smoothed_objective_falls_fastest():
 # ---- every estimator, every solver that takes steps --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_every_estimator_and_solver(Estimator, solver):
     X, y = data(Estimator, n_samples=40)
     result = find_learning_rate(make(Estimator, solver=solver), X, y, n_steps=20, batch_size=10, random_state=0)

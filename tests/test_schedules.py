@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from estimators import STOCHASTIC, data, is_mlp, make, params, pf_kwargs, quietly
+from estimators import STEP_SOLVERS, data, is_mlp, make, params, pf_kwargs, quietly
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -46,7 +46,7 @@ def _cosine(n_epochs, warmup, max_iter):
     return rates
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_the_recorded_rates_follow_each_schedules_formula(Estimator, solver):
     X, y = data(Estimator)
     est = make(Estimator, solver=solver, learning_rate=ETA, batch_size=16, max_iter=20, tol=0.0)
@@ -113,7 +113,7 @@ def test_tol_0_never_stalls_an_adaptive_schedule():
 
 
 @pytest.mark.parametrize("batch_size", [None, 16], ids=["full batch", "mini-batch"])
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_constant_is_the_plain_optimizer_bit_for_bit(solver, batch_size):
     """With conditioning=None and a numeric step, fit is the optimizer's steps on the objective, nothing else: the
     schedule's factor 1 changes no bit (the loop written out here with the core's parts)."""

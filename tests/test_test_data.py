@@ -5,7 +5,6 @@ a loss that declares none) or "non-negative" (>= 0 with a positive sum, as a Poi
 draws regression targets for an arbitrary regressor draws them from its domain (``target_domain``).
 """
 
-
 import numpy as np
 import pytest
 from estimators import REGRESSION_LOSSES, data, into_domain, make, regression_targets, target_domain

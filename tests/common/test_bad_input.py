@@ -15,7 +15,7 @@ from estimators import (
     CLASSIFIERS,
     REGRESSION_LOSSES,
     SOLVERS,
-    STOCHASTIC,
+    STEP_SOLVERS,
     assert_same_outputs,
     assert_unfitted,
     data,
@@ -168,7 +168,7 @@ def test_invalid_parameters_are_refused_by_partial_fit(Estimator):
         make(Estimator, solver="lbfgs").partial_fit(X, y, **pf_kwargs(est, y))
     assert "solver='lbfgs'" in f"{excinfo.value} {excinfo.value.__cause__}"
     assert not hasattr(make(Estimator, solver="lbfgs"), "partial_fit")
-    assert all(hasattr(make(Estimator, solver=solver), "partial_fit") for solver in STOCHASTIC)
+    assert all(hasattr(make(Estimator, solver=solver), "partial_fit") for solver in STEP_SOLVERS)
     if Estimator in CLASSIFIERS:
         est = make(Estimator, solver="sgd", class_weight="balanced")
         with pytest.raises(ValueError, match="class_weight='balanced'"):

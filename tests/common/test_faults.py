@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from estimators import (
     SOLVERS,
-    STOCHASTIC,
+    STEP_SOLVERS,
     assert_same_outputs,
     assert_unfitted,
     assert_valid_outputs,
@@ -69,7 +69,7 @@ def assert_divergence_message(excinfo):
     assert "smaller learning_rate" in message  # (and, since training is scale-free, not to scale the inputs)
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_divergence_of_a_fresh_fit_leaves_it_unfitted(Estimator, solver):
     X, y = data(Estimator)
     for method in ["fit", "partial_fit"]:
@@ -83,7 +83,7 @@ def test_divergence_of_a_fresh_fit_leaves_it_unfitted(Estimator, solver):
         assert vars(est) == before
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_divergence_of_warm_start_or_partial_fit_keeps_the_previous_model(Estimator, solver):
     X, y = data(Estimator)
     est = quietly(
@@ -195,7 +195,7 @@ def test_keyboard_interrupt_in_a_batch_keeps_the_last_completed_epoch(Estimator,
     assert est.n_iter_ > completed
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_keyboard_interrupt_in_an_optimizer_step_keeps_the_last_completed_epoch(Estimator, solver, monkeypatch):
     X, y = data(Estimator)
     optimizer = OPTIMIZERS[solver]
@@ -230,7 +230,7 @@ def test_keyboard_interrupt_before_the_first_epoch_completes_gives_the_initial_m
     assert_usable(est, X, y)
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_epoch(Estimator, solver, monkeypatch):
     X, y = data(Estimator)
     est = make(Estimator, solver=solver, batch_size=16)
@@ -248,7 +248,7 @@ def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_epoch(Estimator, s
     assert est.n_iter_ == before["n_iter_"] + 1
 
 
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_keyboard_interrupt_leaves_the_training_state_of_the_last_completed_epoch(Estimator, solver, monkeypatch):
     X, y = data(Estimator)
     est = make(Estimator, solver=solver, batch_size=16)

@@ -16,7 +16,7 @@ import skops.io as sio
 from estimators import (
     ESTIMATORS,
     SOLVERS,
-    STOCHASTIC,
+    STEP_SOLVERS,
     assert_same_outputs,
     assert_unfitted,
     data,
@@ -119,7 +119,7 @@ def test_a_saved_model_predicts_identically(Estimator, solver, roundtrip, tmp_pa
 
 
 @pytest.mark.parametrize("roundtrip", ROUNDTRIPS)
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_partial_fit_state_survives_saving(Estimator, solver, roundtrip, tmp_path):
     """Saving in the middle of training and continuing equals continuing without saving: optimizer state
     (momentum, Adam moments, step count), random state (shuffling, dropout) and bookkeeping all travel."""

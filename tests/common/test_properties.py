@@ -26,7 +26,7 @@ from estimators import (
     CLASSIFIERS,
     REGRESSION_LOSSES,
     SOLVERS,
-    STOCHASTIC,
+    STEP_SOLVERS,
     assert_valid_outputs,
     has_probabilities,
     into_domain,
@@ -279,7 +279,7 @@ def test_probabilities_are_valid_for_any_finite_logits(model):
 @examples("partial_fit")
 @given(data=st.data())
 def test_partial_fit_once_equals_fit_with_max_iter_1(Estimator, data):
-    problem = problems(Estimator, solvers=STOCHASTIC, early_stopping=False, balanced=False)
+    problem = problems(Estimator, solvers=STEP_SOLVERS, early_stopping=False, balanced=False)
     est, X, y, sample_weight, classes = data.draw(problem)
     by_fit = clone(est).set_params(max_iter=1)
     by_partial_fit = clone(est)
@@ -347,7 +347,7 @@ def corruptions(draw, X, y):
 @examples("failed_fit")
 @given(data=st.data())
 def test_a_fit_that_fails_on_bad_data_leaves_the_fitted_estimator_as_it_was(Estimator, data):
-    est, X, y, sample_weight, classes = data.draw(problems(Estimator, solvers=STOCHASTIC))
+    est, X, y, sample_weight, classes = data.draw(problems(Estimator, solvers=STEP_SOLVERS))
     try:
         quietly(est.fit, X, y, sample_weight=sample_weight)
     except ValueError:

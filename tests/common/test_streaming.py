@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from estimators import (
-    STOCHASTIC,
+    STEP_SOLVERS,
     data,
     is_mlp,
     make,
@@ -60,7 +60,7 @@ SCHEDULES = {
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
 @pytest.mark.parametrize("batch_size", [None, 16], ids=["full batch", "mini-batch"])
-@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("solver", STEP_SOLVERS)
 def test_n_partial_fit_calls_are_n_epochs_of_fit(Estimator, solver, batch_size, schedule):
     """scikit-learn's invariant (its test_partial_fit_classification/regression), with momentum and Nesterov on,
     for every learning-rate schedule: partial_fit continues the schedule where the last call left it."""
